@@ -1,0 +1,52 @@
+"""Root pytest configuration: doctests in the Markdown documentation, and paths not to import."""
+
+from __future__ import annotations
+
+import doctest
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+collect_ignore_glob = ["src/mutuelle_adapters/sql/migrations/*", "noxfile.py", "benchmarks/*", "scripts/*"]
+
+_FENCE = re.compile(r"^```(?:pycon|python|py)?\s*\n(.*?)^```", re.M | re.S)
+
+
+class MarkdownDoctestFile(pytest.File):
+    """A Markdown page of ``docs/``: its fenced ``>>>`` examples run as one doctest, in order."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        text = self.path.read_text(encoding="utf-8")
+        blocks = [m.group(1) for m in _FENCE.finditer(text) if ">>>" in m.group(1)]
+        if not blocks:
+            return
+        source = "\n".join(blocks)
+        parser = doctest.DocTestParser()
+        test = parser.get_doctest(source, {}, self.path.stem, str(self.path), 0)
+        yield MarkdownDoctestItem.from_parent(self, name=self.path.name, dtest=test)
+
+
+class MarkdownDoctestItem(pytest.Item):
+    """One Markdown page's examples."""
+
+    def __init__(self, *, dtest: doctest.DocTest, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.dtest = dtest
+
+    def runtest(self) -> None:
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        out: list[str] = []
+        runner.run(self.dtest, out=out.append)
+        if runner.failures:
+            raise AssertionError("".join(out))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"[doc] {self.name}"
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
+    if file_path.suffix == ".md" and "docs" in file_path.parts:
+        return MarkdownDoctestFile.from_parent(parent, path=file_path)
+    return None

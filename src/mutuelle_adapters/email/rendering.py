@@ -1,0 +1,133 @@
+"""Rendering of outgoing messages from French Jinja2 templates, with Babel formatting.
+
+Each template name ``T`` has files in ``templates/``: ``T.subject.txt`` (one line), ``T.txt`` (plain
+text body) and optionally ``T.html``. Locales other than French look for ``T.<lang>.subject.txt`` and
+so on first. Filters: ``date`` (``12/05/2026``; ``date("long")`` → ``12 mai 2026``) and ``money``
+(``1 234,50 €``) for values given as ISO strings, ``Decimal`` or ``Money``.
+
+>>> from mutuelle_adapters.email.rendering import default_renderer
+>>> from mutuelle_adapters.system import PARIS
+from mutuelle_core.ports import OutgoingMessage
+>>> from mutuelle_core.values.identity import Email
+>>> r = default_renderer().render(OutgoingMessage(template="correspondent_activation",
+...     to=Email.parse("jeanne@example.fr"),
+...     context={"first_name": "Jeanne", "employer": "REDWATER", "link": "https://x/activation?t=abc",
+...              "expires_at": "2026-05-02T08:00:00+00:00", "login": "jmartin"}))
+>>> r.subject
+'Activez votre accès à l’espace entreprise REDWATER'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from functools import cache
+from typing import Protocol
+
+import attrs
+import jinja2
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency
+
+from mutuelle_adapters.system import PARIS
+from mutuelle_core.ports import OutgoingMessage
+
+__all__ = ["Jinja2Renderer", "MessageRenderer", "RenderedMessage", "default_renderer"]
+
+
+@attrs.frozen
+class RenderedMessage:
+    """Subject and bodies of a message ready to send."""
+
+    subject: str
+    text: str
+    html: str | None = None
+
+
+class MessageRenderer(Protocol):
+    """Turns an :class:`OutgoingMessage` into subject and bodies."""
+
+    def render(self, message: OutgoingMessage) -> RenderedMessage:
+        """Render ``message`` in its locale."""
+        ...
+
+
+def _babel_locale(lang: str) -> str:
+    return "fr_FR" if lang.startswith("fr") else "en_GB"
+
+
+def _as_date(value: object) -> dt.date | dt.datetime:
+    if isinstance(value, dt.date):
+        return value
+    text = str(value)
+    return dt.datetime.fromisoformat(text) if "T" in text else dt.date.fromisoformat(text)
+
+
+class Jinja2Renderer:
+    """Renders templates from a Jinja2 loader (the package's French templates by default)."""
+
+    def __init__(self, loader: jinja2.BaseLoader | None = None) -> None:
+        self.loader = loader or jinja2.PackageLoader("mutuelle_adapters.email", "templates")
+        self._envs: dict[str, jinja2.Environment] = {}
+
+    def environment(self, lang: str) -> jinja2.Environment:
+        """The Jinja2 environment of a language, with its ``date`` and ``money`` filters."""
+        env = self._envs.get(lang)
+        if env is None:
+            env = jinja2.Environment(
+                loader=self.loader,
+                autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
+                undefined=jinja2.StrictUndefined,
+                keep_trailing_newline=True,
+                trim_blocks=True,
+                lstrip_blocks=True,
+            )
+            locale = _babel_locale(lang)
+            env.filters["date"] = lambda v, fmt="short": _format_date(v, fmt, locale)
+            env.filters["money"] = lambda v: format_currency(Decimal(str(v)), "EUR", locale=locale)
+            self._envs[lang] = env
+        return env
+
+    def render(self, message: OutgoingMessage) -> RenderedMessage:
+        """Render subject, text and (when a template exists) HTML; a missing variable is an error."""
+        lang = message.locale.split("_")[0].lower()
+        env = self.environment(lang)
+        context = dict(message.context)
+        subject = self._render(env, message.template, "subject.txt", lang, context)
+        text = self._render(env, message.template, "txt", lang, context)
+        assert subject is not None and text is not None
+        html = self._render(env, message.template, "html", lang, context, required=False)
+        return RenderedMessage(subject=" ".join(subject.split()), text=text, html=html)
+
+    @staticmethod
+    def _render(
+        env: jinja2.Environment,
+        template: str,
+        suffix: str,
+        lang: str,
+        context: dict[str, object],
+        *,
+        required: bool = True,
+    ) -> str | None:
+        names = [f"{template}.{lang}.{suffix}", f"{template}.{suffix}"] if lang != "fr" else [f"{template}.{suffix}"]
+        try:
+            tpl = env.select_template(names)
+        except jinja2.TemplateNotFound:
+            if required:
+                raise
+            return None
+        return tpl.render(**context)
+
+
+def _format_date(value: object, fmt: str, locale: str) -> str:
+    d = _as_date(value)
+    if isinstance(d, dt.datetime):
+        return str(format_datetime(d.astimezone(PARIS), fmt, locale=locale))
+    return str(format_date(d, fmt, locale=locale))
+
+
+@cache
+def default_renderer() -> Jinja2Renderer:
+    """The renderer over the package's French templates (shared, templates are cached)."""
+    renderer = Jinja2Renderer()
+    return renderer

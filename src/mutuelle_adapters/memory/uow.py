@@ -1,0 +1,237 @@
+"""The in-memory unit of work and its repositories (see :mod:`mutuelle_adapters.memory.store`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import attrs
+
+from mutuelle_adapters.email.rendering import MessageRenderer
+from mutuelle_adapters.memory.store import MemoryDatabase, MemoryUnitOfWork, Table
+from mutuelle_core.contracts.contract import CollectiveContract
+from mutuelle_core.contracts.correspondent import Correspondent, CorrespondentStatus
+from mutuelle_core.contracts.employer import Employer
+from mutuelle_core.errors import NOT_FOUND, error_code
+from mutuelle_core.ports import Document, OutboxEntry, OutgoingMessage
+
+__all__ = ["MemoryUnitOfWorkImpl"]
+
+DUPLICATE_LOGIN = error_code("correspondent.duplicate_login", "L'identifiant {login} est déjà utilisé.")
+
+
+class MemoryEmployers:
+    """Employers in memory."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._t: Table[Employer] = Table(uow, "employers", "entreprise")
+
+    def find(self, employer_id: str) -> Employer | None:
+        """See :class:`mutuelle_core.ports.EmployerRepository`."""
+        return self._t.find(employer_id)
+
+    def get(self, employer_id: str) -> Employer:
+        """See :class:`mutuelle_core.ports.EmployerRepository`."""
+        return self._t.get(employer_id)
+
+    def add(self, employer: Employer) -> Employer:
+        """See :class:`mutuelle_core.ports.EmployerRepository`."""
+        return self._t.insert(employer.employer_id, employer)
+
+    def update(self, employer: Employer) -> Employer:
+        """See :class:`mutuelle_core.ports.EmployerRepository`."""
+        return self._t.replace(employer.employer_id, employer)
+
+    def list(self) -> Sequence[Employer]:
+        """See :class:`mutuelle_core.ports.EmployerRepository`."""
+        return sorted(self._t.values(), key=lambda e: (e.name, e.employer_id))
+
+
+class MemoryContracts:
+    """Contracts in memory."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._t: Table[CollectiveContract] = Table(uow, "contracts", "contrat")
+
+    def find(self, number: str) -> CollectiveContract | None:
+        """See :class:`mutuelle_core.ports.ContractRepository`."""
+        return self._t.find(number)
+
+    def get(self, number: str) -> CollectiveContract:
+        """See :class:`mutuelle_core.ports.ContractRepository`."""
+        return self._t.get(number)
+
+    def add(self, contract: CollectiveContract) -> CollectiveContract:
+        """See :class:`mutuelle_core.ports.ContractRepository`."""
+        return self._t.insert(contract.number, contract)
+
+    def update(self, contract: CollectiveContract) -> CollectiveContract:
+        """See :class:`mutuelle_core.ports.ContractRepository`."""
+        return self._t.replace(contract.number, contract)
+
+    def list_for_employer(self, employer_id: str) -> Sequence[CollectiveContract]:
+        """See :class:`mutuelle_core.ports.ContractRepository`."""
+        return sorted((c for c in self._t.values() if c.employer_id == employer_id), key=lambda c: c.number)
+
+
+class MemoryCorrespondents:
+    """Correspondents in memory."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._t: Table[Correspondent] = Table(uow, "correspondents", "correspondant")
+
+    def find(self, correspondent_id: str) -> Correspondent | None:
+        """See :class:`mutuelle_core.ports.CorrespondentRepository`."""
+        return self._t.find(correspondent_id)
+
+    def get(self, correspondent_id: str) -> Correspondent:
+        """See :class:`mutuelle_core.ports.CorrespondentRepository`."""
+        return self._t.get(correspondent_id)
+
+    def find_by_login(self, login: str) -> Correspondent | None:
+        """See :class:`mutuelle_core.ports.CorrespondentRepository`."""
+        wanted = login.lower()
+        return next((c for c in self._t.values() if c.login.lower() == wanted), None)
+
+    def find_by_activation(self, token_hash: str) -> Correspondent | None:
+        """See :class:`mutuelle_core.ports.CorrespondentRepository`."""
+        return next(
+            (
+                c
+                for c in self._t.values()
+                if c.activation is not None
+                and c.activation.token_hash == token_hash
+                and c.status is not CorrespondentStatus.DELETED
+            ),
+            None,
+        )
+
+    def add(self, correspondent: Correspondent) -> Correspondent:
+        """See :class:`mutuelle_core.ports.CorrespondentRepository`."""
+        if self.find_by_login(correspondent.login) is not None:
+            raise DUPLICATE_LOGIN("login", login=correspondent.login)
+        return self._t.insert(correspondent.correspondent_id, correspondent)
+
+    def update(self, correspondent: Correspondent) -> Correspondent:
+        """See :class:`mutuelle_core.ports.CorrespondentRepository`."""
+        return self._t.replace(correspondent.correspondent_id, correspondent)
+
+    def list_for_employer(self, employer_id: str) -> Sequence[Correspondent]:
+        """See :class:`mutuelle_core.ports.CorrespondentRepository`."""
+        return sorted((c for c in self._t.values() if c.employer_id == employer_id), key=lambda c: c.login)
+
+
+class MemoryOutbox:
+    """The outbox in memory: messages are rendered when added, like the SQL outbox."""
+
+    def __init__(self, uow: MemoryUnitOfWorkImpl) -> None:
+        self._uow = uow
+        self._t: Table[OutboxEntry] = Table(uow, "outbox", "message")
+
+    def add(self, message: OutgoingMessage) -> str:
+        """See :class:`mutuelle_core.ports.Outbox`."""
+        rendered = self._uow.renderer.render(message)
+        message_id = self._uow.new_message_id()
+        entry = OutboxEntry(
+            message_id=message_id,
+            template=message.template,
+            recipient=str(message.to),
+            subject=rendered.subject,
+            body_text=rendered.text,
+            body_html=rendered.html,
+            created_at=self._uow.now(),
+        )
+        self._t.put(message_id, entry)
+        return message_id
+
+    def pending(self, now: dt.datetime, limit: int = 100) -> Sequence[OutboxEntry]:
+        """See :class:`mutuelle_core.ports.Outbox`."""
+        due = [
+            e
+            for e in self._t.values()
+            if e.sent_at is None and (e.next_attempt_at is None or e.next_attempt_at <= now)
+        ]
+        return sorted(due, key=lambda e: (e.created_at, e.message_id))[:limit]
+
+    def mark_sent(self, message_id: str, at: dt.datetime) -> bool:
+        """See :class:`mutuelle_core.ports.Outbox`."""
+        entry = self.get(message_id)
+        if entry.sent_at is not None:
+            return False
+        self._t.put(message_id, attrs.evolve(entry, sent_at=at, attempts=entry.attempts + 1))
+        return True
+
+    def mark_failed(self, message_id: str, error: str, retry_at: dt.datetime) -> None:
+        """See :class:`mutuelle_core.ports.Outbox`."""
+        entry = self.get(message_id)
+        self._t.put(
+            message_id,
+            attrs.evolve(entry, attempts=entry.attempts + 1, last_error=error[:500], next_attempt_at=retry_at),
+        )
+
+    def get(self, message_id: str) -> OutboxEntry:
+        """See :class:`mutuelle_core.ports.Outbox`."""
+        entry = self._t.find(message_id)
+        if entry is None:
+            raise NOT_FOUND(None, what=f"message {message_id}")
+        return entry
+
+    def all(self) -> list[OutboxEntry]:
+        """Every message, oldest first (for tests and the demo)."""
+        return sorted(self._t.values(), key=lambda e: (e.created_at, e.message_id))
+
+
+class MemoryDocuments:
+    """Documents in memory."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._t: Table[Document] = Table(uow, "documents", "document")
+
+    def put(self, document: Document) -> None:
+        """See :class:`mutuelle_core.ports.DocumentStore`."""
+        if self._t.find(document.document_id) is not None:
+            raise NOT_FOUND(None, what=f"document {document.document_id}")
+        self._t.put(document.document_id, document)
+
+    def get(self, document_id: str) -> Document:
+        """See :class:`mutuelle_core.ports.DocumentStore`."""
+        return self._t.get(document_id)
+
+    def list_for_owner(self, owner: str) -> Sequence[Document]:
+        """See :class:`mutuelle_core.ports.DocumentStore`."""
+        return sorted((d for d in self._t.values() if d.owner == owner), key=lambda d: (d.created_at, d.document_id))
+
+
+class MemoryReferences:
+    """Counters per kind of reference, transactional like the SQL ones."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._t: Table[int] = Table(uow, "references", "référence")
+
+    def next_reference(self, kind: str, prefix: str = "") -> str:
+        """See :class:`mutuelle_core.ports.ReferenceGenerator`."""
+        value = (self._t.find(kind) or 0) + 1
+        self._t.put(kind, value)
+        return f"{prefix}{value:07d}"
+
+
+class MemoryUnitOfWorkImpl(MemoryUnitOfWork):
+    """The memory unit of work with every repository of the core's :class:`UnitOfWork` port."""
+
+    def __init__(self, db: MemoryDatabase) -> None:
+        super().__init__(db)
+        self.renderer: MessageRenderer = db.renderer
+        self.employers = MemoryEmployers(self)
+        self.contracts = MemoryContracts(self)
+        self.correspondents = MemoryCorrespondents(self)
+        self.outbox = MemoryOutbox(self)
+        self.documents = MemoryDocuments(self)
+        self.references = MemoryReferences(self)
+
+    def now(self) -> dt.datetime:
+        """The creation time stamped on outbox messages (from the database's clock)."""
+        return self.db.clock.now()
+
+    def new_message_id(self) -> str:
+        """A fresh message id."""
+        return self.db.ids.new_id()

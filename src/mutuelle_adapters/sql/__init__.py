@@ -1,0 +1,1 @@
+"""SQL adapter: SQLAlchemy Core tables, explicit mapping, repositories, unit of work, Alembic migrations."""

@@ -1,0 +1,258 @@
+"""Explicit row <-> domain mapping, one pair of functions per aggregate.
+
+The domain classes are frozen attrs classes with no ORM state; these functions are the only place
+that knows both the column names and the domain's constructors. Value objects are rebuilt through
+their constructors, so a row that no longer satisfies a rule fails loudly on read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from mutuelle_core.contracts.contract import (
+    AssuredGroup,
+    CollectiveContract,
+    ContractKind,
+    ContractSettings,
+    GroupCategory,
+    Product,
+    ProductLevel,
+    Regime,
+)
+from mutuelle_core.contracts.correspondent import (
+    AccessScope,
+    ActivationToken,
+    ContractAccess,
+    Correspondent,
+    CorrespondentRole,
+    CorrespondentStatus,
+)
+from mutuelle_core.contracts.employer import Employer
+from mutuelle_core.ports import Document, OutboxEntry
+from mutuelle_core.serialization import converter
+from mutuelle_core.values.company import Siren, Siret
+from mutuelle_core.values.identity import Email, PersonName, Phone, PostalAddress
+
+Row = Mapping[str, Any]
+
+
+def utc(value: dt.datetime | None) -> dt.datetime | None:
+    """Normalise an instant read from the database to an aware UTC datetime (SQLite drops the zone)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def _opt(cls: Any, value: Any) -> Any:
+    return None if value is None else cls(value)
+
+
+def employer_to_row(e: Employer) -> dict[str, Any]:
+    """Columns of ``employers``."""
+    return {
+        "employer_id": e.employer_id,
+        "name": e.name,
+        "siren": None if e.siren is None else str(e.siren),
+        "siret": None if e.siret is None else str(e.siret),
+        "address": None if e.address is None else converter.unstructure(e.address),
+        "email": None if e.email is None else str(e.email),
+        "version": e.version,
+    }
+
+
+def employer_from_row(r: Row) -> Employer:
+    """An :class:`Employer` from its row."""
+    return Employer(
+        employer_id=r["employer_id"],
+        name=r["name"],
+        siren=_opt(Siren, r["siren"]),
+        siret=_opt(Siret, r["siret"]),
+        address=None if r["address"] is None else converter.structure(r["address"], PostalAddress),
+        email=_opt(Email, r["email"]),
+        version=r["version"],
+    )
+
+
+def contract_to_rows(c: CollectiveContract) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Columns of ``contracts``, ``assured_groups`` and ``products``."""
+    head = {
+        "number": c.number,
+        "employer_id": c.employer_id,
+        "kind": c.kind.value,
+        "regime": c.regime.value,
+        "effective_date": c.effective_date,
+        "end_date": c.end_date,
+        "settings": converter.unstructure(c.settings),
+        "version": c.version,
+    }
+    groups = [
+        {
+            "contract_number": c.number,
+            "code": g.code,
+            "category": g.category.value,
+            "label": g.label,
+            "population": g.population,
+            "position": i,
+        }
+        for i, g in enumerate(c.groups)
+    ]
+    products = [
+        {
+            "contract_number": c.number,
+            "code": p.code,
+            "label": p.label,
+            "level": int(p.level),
+            "group_code": p.group_code,
+            "start_date": p.start_date,
+            "radiation_date": p.radiation_date,
+            "position": i,
+        }
+        for i, p in enumerate(c.products)
+    ]
+    return head, groups, products
+
+
+def contract_from_rows(head: Row, groups: Iterable[Row], products: Iterable[Row]) -> CollectiveContract:
+    """A :class:`CollectiveContract` from its rows (children in their stored order)."""
+    return CollectiveContract(
+        number=head["number"],
+        employer_id=head["employer_id"],
+        kind=ContractKind(head["kind"]),
+        regime=Regime(head["regime"]),
+        effective_date=head["effective_date"],
+        end_date=head["end_date"],
+        settings=converter.structure(head["settings"], ContractSettings),
+        groups=tuple(
+            AssuredGroup(
+                code=g["code"], category=GroupCategory(g["category"]), label=g["label"], population=g["population"]
+            )
+            for g in sorted(groups, key=lambda g: g["position"])
+        ),
+        products=tuple(
+            Product(
+                code=p["code"],
+                label=p["label"],
+                level=ProductLevel(p["level"]),
+                group_code=p["group_code"],
+                start_date=p["start_date"],
+                radiation_date=p["radiation_date"],
+            )
+            for p in sorted(products, key=lambda p: p["position"])
+        ),
+        version=head["version"],
+    )
+
+
+def correspondent_to_rows(c: Correspondent) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Columns of ``correspondents`` and ``correspondent_scopes``."""
+    head = {
+        "correspondent_id": c.correspondent_id,
+        "employer_id": c.employer_id,
+        "login": c.login,
+        "login_key": c.login.lower(),
+        "birth_name": c.name.birth_name,
+        "first_names": c.name.first_names,
+        "usage_name": c.name.usage_name,
+        "email": str(c.email),
+        "mobile": None if c.mobile is None else str(c.mobile),
+        "phone": None if c.phone is None else str(c.phone),
+        "fax": None if c.fax is None else str(c.fax),
+        "notification_email": None if c.notification_email is None else str(c.notification_email),
+        "role": c.role.value,
+        "status": c.status.value,
+        "activation_token_hash": None if c.activation is None else c.activation.token_hash,
+        "activation_expires_at": None if c.activation is None else c.activation.expires_at,
+        "password_hash": c.password_hash,
+        "created_by": c.created_by,
+        "version": c.version,
+    }
+    scopes = [
+        {
+            "correspondent_id": c.correspondent_id,
+            "contract_number": g.contract_number,
+            "populations": sorted(g.populations),
+        }
+        for g in c.scope.grants
+    ]
+    return head, scopes
+
+
+def correspondent_from_rows(r: Row, scopes: Sequence[Row]) -> Correspondent:
+    """A :class:`Correspondent` from its rows."""
+    expires = utc(r["activation_expires_at"])
+    activation = (
+        None if r["activation_token_hash"] is None or expires is None else ActivationToken(r["activation_token_hash"], expires)
+    )
+    return Correspondent(
+        correspondent_id=r["correspondent_id"],
+        employer_id=r["employer_id"],
+        login=r["login"],
+        name=PersonName(birth_name=r["birth_name"], first_names=r["first_names"], usage_name=r["usage_name"]),
+        email=Email(r["email"]),
+        role=CorrespondentRole(r["role"]),
+        scope=AccessScope.of(
+            *(ContractAccess(s["contract_number"], frozenset(s["populations"])) for s in scopes)
+        ),
+        mobile=_opt(Phone, r["mobile"]),
+        phone=_opt(Phone, r["phone"]),
+        fax=_opt(Phone, r["fax"]),
+        notification_email=_opt(Email, r["notification_email"]),
+        status=CorrespondentStatus(r["status"]),
+        activation=activation,
+        password_hash=r["password_hash"],
+        created_by=r["created_by"],
+        version=r["version"],
+    )
+
+
+def outbox_from_row(r: Row) -> OutboxEntry:
+    """An :class:`OutboxEntry` from its row."""
+    created = utc(r["created_at"])
+    assert created is not None
+    return OutboxEntry(
+        message_id=r["message_id"],
+        template=r["template"],
+        recipient=r["recipient"],
+        subject=r["subject"],
+        body_text=r["body_text"],
+        body_html=r["body_html"],
+        created_at=created,
+        attempts=r["attempts"],
+        next_attempt_at=utc(r["next_attempt_at"]),
+        sent_at=utc(r["sent_at"]),
+        last_error=r["last_error"],
+    )
+
+
+def document_to_row(d: Document) -> dict[str, Any]:
+    """Columns of ``documents``."""
+    return {
+        "document_id": d.document_id,
+        "kind": d.kind,
+        "owner": d.owner,
+        "filename": d.filename,
+        "media_type": d.media_type,
+        "content": d.content,
+        "sha256": d.sha256,
+        "created_at": d.created_at,
+    }
+
+
+def document_from_row(r: Row) -> Document:
+    """A :class:`Document` from its row."""
+    created = utc(r["created_at"])
+    assert created is not None
+    return Document(
+        document_id=r["document_id"],
+        kind=r["kind"],
+        owner=r["owner"],
+        filename=r["filename"],
+        media_type=r["media_type"],
+        content=bytes(r["content"]),
+        sha256=r["sha256"],
+        created_at=created,
+    )

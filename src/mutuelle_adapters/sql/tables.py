@@ -1,0 +1,181 @@
+"""The SQL schema as SQLAlchemy Core tables: what the repositories read and write.
+
+The schema is *created* only by the Alembic migrations in ``migrations/`` (``mutuelle db upgrade``); a
+test compares these tables with the migrated schema so that the two cannot drift apart.
+
+Conventions: money in integer cents (SQLite stores NUMERIC as REAL), instants as timezone-aware
+``DateTime`` (normalised to UTC on read), every aggregate root has an integer ``version`` for optimistic
+concurrency, JSON columns hold settings-like values serialised by the core's cattrs converter.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+__all__ = [
+    "assured_groups",
+    "contracts",
+    "correspondent_scopes",
+    "correspondents",
+    "documents",
+    "employers",
+    "metadata",
+    "outbox",
+    "products",
+    "reference_counters",
+]
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+Instant = DateTime(timezone=True)
+
+employers = Table(
+    "employers",
+    metadata,
+    Column("employer_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("siren", String(9)),
+    Column("siret", String(14)),
+    Column("address", JSON),
+    Column("email", String(254)),
+    Column("version", Integer, nullable=False),
+)
+
+contracts = Table(
+    "contracts",
+    metadata,
+    Column("number", String(20), primary_key=True),
+    Column("employer_id", String(64), ForeignKey("employers.employer_id"), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),
+    Column("regime", String(20), nullable=False),
+    Column("effective_date", Date, nullable=False),
+    Column("end_date", Date),
+    Column("settings", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+assured_groups = Table(
+    "assured_groups",
+    metadata,
+    Column("contract_number", String(20), ForeignKey("contracts.number", ondelete="CASCADE"), primary_key=True),
+    Column("code", String(10), primary_key=True),
+    Column("category", String(1), nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("population", String(100)),
+    Column("position", Integer, nullable=False),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("contract_number", String(20), primary_key=True),
+    Column("code", String(40), primary_key=True),
+    Column("label", String(200), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("group_code", String(10), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("radiation_date", Date),
+    Column("position", Integer, nullable=False),
+    ForeignKeyConstraint(
+        ["contract_number", "group_code"],
+        ["assured_groups.contract_number", "assured_groups.code"],
+        ondelete="CASCADE",
+    ),
+)
+
+correspondents = Table(
+    "correspondents",
+    metadata,
+    Column("correspondent_id", String(64), primary_key=True),
+    Column("employer_id", String(64), ForeignKey("employers.employer_id"), nullable=False, index=True),
+    Column("login", String(64), nullable=False),
+    Column("login_key", String(64), nullable=False, unique=True),
+    Column("birth_name", String(100), nullable=False),
+    Column("first_names", String(100), nullable=False),
+    Column("usage_name", String(100)),
+    Column("email", String(254), nullable=False),
+    Column("mobile", String(20)),
+    Column("phone", String(20)),
+    Column("fax", String(20)),
+    Column("notification_email", String(254)),
+    Column("role", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("activation_token_hash", String(64), unique=True),
+    Column("activation_expires_at", Instant),
+    Column("password_hash", String(200)),
+    Column("created_by", String(64)),
+    Column("version", Integer, nullable=False),
+)
+
+correspondent_scopes = Table(
+    "correspondent_scopes",
+    metadata,
+    Column(
+        "correspondent_id",
+        String(64),
+        ForeignKey("correspondents.correspondent_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("contract_number", String(20), ForeignKey("contracts.number"), primary_key=True, index=True),
+    Column("populations", JSON, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("message_id", String(64), primary_key=True),
+    Column("template", String(100), nullable=False),
+    Column("recipient", String(254), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("body_html", Text),
+    Column("created_at", Instant, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Instant),
+    Column("sent_at", Instant),
+    Column("last_error", String(500)),
+    Index("ix_outbox_pending", "sent_at", "next_attempt_at", "created_at"),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("document_id", String(64), primary_key=True),
+    Column("kind", String(50), nullable=False),
+    Column("owner", String(64), nullable=False, index=True),
+    Column("filename", String(200), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("created_at", Instant, nullable=False),
+)
+
+reference_counters = Table(
+    "reference_counters",
+    metadata,
+    Column("kind", String(50), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+

@@ -1,0 +1,431 @@
+"""The SQL unit of work: one connection, one transaction, every repository of the core's ports.
+
+Optimistic concurrency: ``update`` runs ``UPDATE ... SET version = version + 1 WHERE key = :key AND
+version = :loaded``; when no row matches, someone else committed a change since the aggregate was
+loaded, and ``ConcurrencyConflict`` is raised before anything of this aggregate is written (the unit of
+work then rolls back as a whole).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any, Self
+
+import attrs
+from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from mutuelle_adapters.email.rendering import MessageRenderer, default_renderer
+from mutuelle_adapters.sql import mapping
+from mutuelle_adapters.sql import tables as t
+from mutuelle_core.contracts.contract import CollectiveContract
+from mutuelle_core.contracts.correspondent import Correspondent, CorrespondentStatus
+from mutuelle_core.contracts.employer import Employer
+from mutuelle_core.errors import CONCURRENCY_CONFLICT, NOT_FOUND, error_code
+from mutuelle_core.events import DomainEvent
+from mutuelle_core.ports import Clock, Document, IdGenerator, OutboxEntry, OutgoingMessage
+
+__all__ = ["SqlUnitOfWork", "SqlUnitOfWorkFactory"]
+
+DUPLICATE = error_code("storage.duplicate", "{what} existe déjà.")
+DUPLICATE_LOGIN = error_code("correspondent.duplicate_login", "L'identifiant {login} est déjà utilisé.")
+
+
+class _Repo:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def conn(self) -> Connection:
+        return self._uow.connection
+
+    def _versioned_update(self, table: Any, key_col: Any, key: str, row: dict[str, Any], what: str) -> int:
+        loaded = row["version"]
+        new_version = loaded + 1
+        values = {k: v for k, v in row.items() if k != key_col.name}
+        values["version"] = new_version
+        result = self.conn.execute(update(table).where(and_(key_col == key, table.c.version == loaded)).values(values))
+        if result.rowcount != 1:
+            exists = self.conn.execute(select(key_col).where(key_col == key)).first()
+            if exists is None:
+                raise NOT_FOUND(None, what=f"{what} {key}")
+            raise CONCURRENCY_CONFLICT(None, what=f"{what} {key}")
+        return int(new_version)
+
+    def _insert(self, table: Any, key_col: Any, key: str, row: dict[str, Any], what: str) -> None:
+        if self.conn.execute(select(key_col).where(key_col == key)).first() is not None:
+            raise DUPLICATE(None, what=f"{what} {key}")
+        self.conn.execute(insert(table).values(row))
+
+
+def _stored(aggregate: Any, uow: SqlUnitOfWork, version: int) -> Any:
+    uow._record(aggregate.pending_events)
+    return attrs.evolve(aggregate, version=version, pending_events=())
+
+
+class SqlEmployers(_Repo):
+    """Employers in SQL."""
+
+    def find(self, employer_id: str) -> Employer | None:
+        """See :class:`mutuelle_core.ports.EmployerRepository`."""
+        row = self.conn.execute(select(t.employers).where(t.employers.c.employer_id == employer_id)).mappings().first()
+        return None if row is None else mapping.employer_from_row(row)
+
+    def get(self, employer_id: str) -> Employer:
+        """See :class:`mutuelle_core.ports.EmployerRepository`."""
+        found = self.find(employer_id)
+        if found is None:
+            raise NOT_FOUND(None, what=f"entreprise {employer_id}")
+        return found
+
+    def add(self, employer: Employer) -> Employer:
+        """See :class:`mutuelle_core.ports.EmployerRepository`."""
+        row = mapping.employer_to_row(attrs.evolve(employer, version=1))
+        self._insert(t.employers, t.employers.c.employer_id, employer.employer_id, row, "entreprise")
+        return _stored(employer, self._uow, 1)  # type: ignore[no-any-return]
+
+    def update(self, employer: Employer) -> Employer:
+        """See :class:`mutuelle_core.ports.EmployerRepository`."""
+        row = mapping.employer_to_row(employer)
+        version = self._versioned_update(
+            t.employers, t.employers.c.employer_id, employer.employer_id, row, "entreprise"
+        )
+        return _stored(employer, self._uow, version)  # type: ignore[no-any-return]
+
+    def list(self) -> Sequence[Employer]:
+        """See :class:`mutuelle_core.ports.EmployerRepository`."""
+        rows = self.conn.execute(select(t.employers).order_by(t.employers.c.name, t.employers.c.employer_id))
+        return [mapping.employer_from_row(r) for r in rows.mappings()]
+
+
+class SqlContracts(_Repo):
+    """Contracts, their groups and products in SQL."""
+
+    def find(self, number: str) -> CollectiveContract | None:
+        """See :class:`mutuelle_core.ports.ContractRepository`."""
+        head = self.conn.execute(select(t.contracts).where(t.contracts.c.number == number)).mappings().first()
+        if head is None:
+            return None
+        return self._load(head)
+
+    def _load(self, head: Any) -> CollectiveContract:
+        number = head["number"]
+        groups = self.conn.execute(
+            select(t.assured_groups).where(t.assured_groups.c.contract_number == number)
+        ).mappings()
+        products = self.conn.execute(select(t.products).where(t.products.c.contract_number == number)).mappings()
+        return mapping.contract_from_rows(head, list(groups), list(products))
+
+    def get(self, number: str) -> CollectiveContract:
+        """See :class:`mutuelle_core.ports.ContractRepository`."""
+        found = self.find(number)
+        if found is None:
+            raise NOT_FOUND(None, what=f"contrat {number}")
+        return found
+
+    def add(self, contract: CollectiveContract) -> CollectiveContract:
+        """See :class:`mutuelle_core.ports.ContractRepository`."""
+        head, groups, products = mapping.contract_to_rows(attrs.evolve(contract, version=1))
+        self._insert(t.contracts, t.contracts.c.number, contract.number, head, "contrat")
+        self._write_children(groups, products)
+        return _stored(contract, self._uow, 1)  # type: ignore[no-any-return]
+
+    def update(self, contract: CollectiveContract) -> CollectiveContract:
+        """See :class:`mutuelle_core.ports.ContractRepository`."""
+        head, groups, products = mapping.contract_to_rows(contract)
+        version = self._versioned_update(t.contracts, t.contracts.c.number, contract.number, head, "contrat")
+        self.conn.execute(delete(t.products).where(t.products.c.contract_number == contract.number))
+        self.conn.execute(delete(t.assured_groups).where(t.assured_groups.c.contract_number == contract.number))
+        self._write_children(groups, products)
+        return _stored(contract, self._uow, version)  # type: ignore[no-any-return]
+
+    def _write_children(self, groups: list[dict[str, Any]], products: list[dict[str, Any]]) -> None:
+        if groups:
+            self.conn.execute(insert(t.assured_groups), groups)
+        if products:
+            self.conn.execute(insert(t.products), products)
+
+    def list_for_employer(self, employer_id: str) -> Sequence[CollectiveContract]:
+        """See :class:`mutuelle_core.ports.ContractRepository`."""
+        heads = self.conn.execute(
+            select(t.contracts).where(t.contracts.c.employer_id == employer_id).order_by(t.contracts.c.number)
+        ).mappings()
+        return [self._load(h) for h in list(heads)]
+
+
+class SqlCorrespondents(_Repo):
+    """Correspondents and their scopes in SQL."""
+
+    def _one(self, condition: Any) -> Correspondent | None:
+        row = self.conn.execute(select(t.correspondents).where(condition)).mappings().first()
+        if row is None:
+            return None
+        scopes = self.conn.execute(
+            select(t.correspondent_scopes).where(
+                t.correspondent_scopes.c.correspondent_id == row["correspondent_id"]
+            )
+        ).mappings()
+        return mapping.correspondent_from_rows(row, list(scopes))
+
+    def find(self, correspondent_id: str) -> Correspondent | None:
+        """See :class:`mutuelle_core.ports.CorrespondentRepository`."""
+        return self._one(t.correspondents.c.correspondent_id == correspondent_id)
+
+    def get(self, correspondent_id: str) -> Correspondent:
+        """See :class:`mutuelle_core.ports.CorrespondentRepository`."""
+        found = self.find(correspondent_id)
+        if found is None:
+            raise NOT_FOUND(None, what=f"correspondant {correspondent_id}")
+        return found
+
+    def find_by_login(self, login: str) -> Correspondent | None:
+        """See :class:`mutuelle_core.ports.CorrespondentRepository`."""
+        return self._one(t.correspondents.c.login_key == login.lower())
+
+    def find_by_activation(self, token_hash: str) -> Correspondent | None:
+        """See :class:`mutuelle_core.ports.CorrespondentRepository`."""
+        return self._one(
+            and_(
+                t.correspondents.c.activation_token_hash == token_hash,
+                t.correspondents.c.status != CorrespondentStatus.DELETED.value,
+            )
+        )
+
+    def add(self, correspondent: Correspondent) -> Correspondent:
+        """See :class:`mutuelle_core.ports.CorrespondentRepository`."""
+        if self.find_by_login(correspondent.login) is not None:
+            raise DUPLICATE_LOGIN("login", login=correspondent.login)
+        head, scopes = mapping.correspondent_to_rows(attrs.evolve(correspondent, version=1))
+        self._insert(
+            t.correspondents, t.correspondents.c.correspondent_id, correspondent.correspondent_id, head, "correspondant"
+        )
+        self.conn.execute(insert(t.correspondent_scopes), scopes)
+        return _stored(correspondent, self._uow, 1)  # type: ignore[no-any-return]
+
+    def update(self, correspondent: Correspondent) -> Correspondent:
+        """See :class:`mutuelle_core.ports.CorrespondentRepository`."""
+        head, scopes = mapping.correspondent_to_rows(correspondent)
+        version = self._versioned_update(
+            t.correspondents,
+            t.correspondents.c.correspondent_id,
+            correspondent.correspondent_id,
+            head,
+            "correspondant",
+        )
+        self.conn.execute(
+            delete(t.correspondent_scopes).where(
+                t.correspondent_scopes.c.correspondent_id == correspondent.correspondent_id
+            )
+        )
+        self.conn.execute(insert(t.correspondent_scopes), scopes)
+        return _stored(correspondent, self._uow, version)  # type: ignore[no-any-return]
+
+    def list_for_employer(self, employer_id: str) -> Sequence[Correspondent]:
+        """See :class:`mutuelle_core.ports.CorrespondentRepository`."""
+        rows = list(
+            self.conn.execute(
+                select(t.correspondents)
+                .where(t.correspondents.c.employer_id == employer_id)
+                .order_by(t.correspondents.c.login_key)
+            ).mappings()
+        )
+        ids = [r["correspondent_id"] for r in rows]
+        scopes: dict[str, list[Any]] = {i: [] for i in ids}
+        if ids:
+            for s in self.conn.execute(
+                select(t.correspondent_scopes).where(t.correspondent_scopes.c.correspondent_id.in_(ids))
+            ).mappings():
+                scopes[s["correspondent_id"]].append(s)
+        return [mapping.correspondent_from_rows(r, scopes[r["correspondent_id"]]) for r in rows]
+
+
+class SqlOutbox(_Repo):
+    """The outbox table: messages rendered and written in the caller's transaction."""
+
+    def add(self, message: OutgoingMessage) -> str:
+        """See :class:`mutuelle_core.ports.Outbox`."""
+        rendered = self._uow.renderer.render(message)
+        message_id = self._uow.ids.new_id()
+        self.conn.execute(
+            insert(t.outbox).values(
+                message_id=message_id,
+                template=message.template,
+                recipient=str(message.to),
+                subject=rendered.subject,
+                body_text=rendered.text,
+                body_html=rendered.html,
+                created_at=self._uow.clock.now(),
+                attempts=0,
+            )
+        )
+        return message_id
+
+    def pending(self, now: dt.datetime, limit: int = 100) -> Sequence[OutboxEntry]:
+        """See :class:`mutuelle_core.ports.Outbox`."""
+        c = t.outbox.c
+        rows = self.conn.execute(
+            select(t.outbox)
+            .where(c.sent_at.is_(None), (c.next_attempt_at.is_(None)) | (c.next_attempt_at <= now))
+            .order_by(c.created_at, c.message_id)
+            .limit(limit)
+        ).mappings()
+        return [mapping.outbox_from_row(r) for r in rows]
+
+    def mark_sent(self, message_id: str, at: dt.datetime) -> bool:
+        """See :class:`mutuelle_core.ports.Outbox`."""
+        self.get(message_id)
+        c = t.outbox.c
+        result = self.conn.execute(
+            update(t.outbox)
+            .where(c.message_id == message_id, c.sent_at.is_(None))
+            .values(sent_at=at, attempts=c.attempts + 1)
+        )
+        return result.rowcount == 1
+
+    def mark_failed(self, message_id: str, error: str, retry_at: dt.datetime) -> None:
+        """See :class:`mutuelle_core.ports.Outbox`."""
+        self.get(message_id)
+        c = t.outbox.c
+        self.conn.execute(
+            update(t.outbox)
+            .where(c.message_id == message_id)
+            .values(attempts=c.attempts + 1, last_error=error[:500], next_attempt_at=retry_at)
+        )
+
+    def get(self, message_id: str) -> OutboxEntry:
+        """See :class:`mutuelle_core.ports.Outbox`."""
+        row = self.conn.execute(select(t.outbox).where(t.outbox.c.message_id == message_id)).mappings().first()
+        if row is None:
+            raise NOT_FOUND(None, what=f"message {message_id}")
+        return mapping.outbox_from_row(row)
+
+    def all(self) -> list[OutboxEntry]:
+        """Every message, oldest first (for tests and the demo)."""
+        rows = self.conn.execute(select(t.outbox).order_by(t.outbox.c.created_at, t.outbox.c.message_id))
+        return [mapping.outbox_from_row(r) for r in rows.mappings()]
+
+
+class SqlDocuments(_Repo):
+    """Documents stored in the database, in the caller's transaction."""
+
+    def put(self, document: Document) -> None:
+        """See :class:`mutuelle_core.ports.DocumentStore`."""
+        self._insert(
+            t.documents, t.documents.c.document_id, document.document_id, mapping.document_to_row(document), "document"
+        )
+
+    def get(self, document_id: str) -> Document:
+        """See :class:`mutuelle_core.ports.DocumentStore`."""
+        row = self.conn.execute(select(t.documents).where(t.documents.c.document_id == document_id)).mappings().first()
+        if row is None:
+            raise NOT_FOUND(None, what=f"document {document_id}")
+        return mapping.document_from_row(row)
+
+    def list_for_owner(self, owner: str) -> Sequence[Document]:
+        """See :class:`mutuelle_core.ports.DocumentStore`."""
+        rows = self.conn.execute(
+            select(t.documents)
+            .where(t.documents.c.owner == owner)
+            .order_by(t.documents.c.created_at, t.documents.c.document_id)
+        ).mappings()
+        return [mapping.document_from_row(r) for r in rows]
+
+
+class SqlReferences(_Repo):
+    """Reference counters, incremented in the caller's transaction (row-locked on PostgreSQL)."""
+
+    def next_reference(self, kind: str, prefix: str = "") -> str:
+        """See :class:`mutuelle_core.ports.ReferenceGenerator`."""
+        c = t.reference_counters.c
+        row = self.conn.execute(
+            update(t.reference_counters).where(c.kind == kind).values(value=c.value + 1).returning(c.value)
+        ).first()
+        if row is None:
+            try:
+                with self.conn.begin_nested():
+                    self.conn.execute(insert(t.reference_counters).values(kind=kind, value=1))
+                value = 1
+            except IntegrityError:  # another transaction created the counter first
+                return self.next_reference(kind, prefix)
+        else:
+            value = int(row[0])
+        return f"{prefix}{value:07d}"
+
+
+class SqlUnitOfWork:
+    """One transaction over one connection (see the module docstring)."""
+
+    def __init__(self, engine: Engine, *, clock: Clock, ids: IdGenerator, renderer: MessageRenderer) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.ids = ids
+        self.renderer = renderer
+        self._connection: Connection | None = None
+        self._events: list[DomainEvent] = []
+        self._committed: list[DomainEvent] = []
+        self.employers = SqlEmployers(self)
+        self.contracts = SqlContracts(self)
+        self.correspondents = SqlCorrespondents(self)
+        self.outbox = SqlOutbox(self)
+        self.documents = SqlDocuments(self)
+        self.references = SqlReferences(self)
+
+    @property
+    def connection(self) -> Connection:
+        """The open connection (only inside ``with``)."""
+        if self._connection is None:
+            raise RuntimeError("use the unit of work as a context manager")
+        return self._connection
+
+    def __enter__(self) -> Self:
+        self._connection = self.engine.connect()
+        self._events = []
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            self.rollback()
+        finally:
+            if self._connection is not None:
+                self._connection.close()
+            self._connection = None
+
+    def _record(self, events: tuple[DomainEvent, ...]) -> None:
+        self._events.extend(events)
+
+    def commit(self) -> None:
+        """Commit the transaction; a new one begins with any further work in the block."""
+        self.connection.commit()
+        self._committed.extend(self._events)
+        self._events = []
+
+    def rollback(self) -> None:
+        """Roll the transaction back (a new one begins)."""
+        if self._connection is not None:
+            self._connection.rollback()
+        self._events = []
+
+    def collect_events(self) -> list[DomainEvent]:
+        """Events of the aggregates stored and committed, then forgotten."""
+        events, self._committed = self._committed, []
+        return events
+
+
+class SqlUnitOfWorkFactory:
+    """Makes :class:`SqlUnitOfWork`s over one engine (the composition root holds one)."""
+
+    def __init__(
+        self, engine: Engine, *, clock: Clock, ids: IdGenerator, renderer: MessageRenderer | None = None
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.ids = ids
+        self.renderer = renderer or default_renderer()
+
+    def __call__(self) -> SqlUnitOfWork:
+        """A fresh unit of work."""
+        return SqlUnitOfWork(self.engine, clock=self.clock, ids=self.ids, renderer=self.renderer)

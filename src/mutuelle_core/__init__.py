@@ -1,0 +1,1 @@
+"""mutuelle_core: the pure domain of collective complementary health and provident insurance."""

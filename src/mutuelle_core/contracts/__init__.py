@@ -1,0 +1,1 @@
+"""Employers, correspondents and their access scope, collective contracts, assured groups, products."""

@@ -1,0 +1,299 @@
+"""The ports: what the domain needs from the outside world, as ``typing.Protocol``s.
+
+The core never reads the wall clock, the environment, a file or a socket. It talks through these
+protocols, which :mod:`mutuelle_adapters` implements (``memory``, ``sql``, ``email``, ``files``) and the
+composition root (:mod:`mutuelle_adapters.bootstrap`) wires together.
+
+Repositories follow one pattern: ``find`` returns ``None`` when absent, ``get`` raises ``not_found``,
+``add`` stores a new aggregate, ``update`` stores a changed one **if nobody else changed it since it was
+loaded** (optimistic concurrency on ``version``; otherwise ``ConcurrencyConflict`` and nothing is
+written) and returns it with its new version. Both collect the aggregate's ``pending_events`` into the
+unit of work.
+
+A :class:`UnitOfWork` is one transaction: use it as a context manager, call ``commit()``; leaving the
+block without committing rolls everything back (tables, outbox and documents alike).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Protocol, Self
+
+import attrs
+
+from mutuelle_core.contracts.contract import CollectiveContract
+from mutuelle_core.contracts.correspondent import Correspondent
+from mutuelle_core.contracts.employer import Employer
+from mutuelle_core.events import DomainEvent
+from mutuelle_core.masking import mask_email
+from mutuelle_core.values.identity import Email
+
+__all__ = [
+    "Clock",
+    "ContractRepository",
+    "CorrespondentRepository",
+    "Document",
+    "DocumentStore",
+    "EmployerRepository",
+    "IdGenerator",
+    "OutboxEntry",
+    "OutgoingMessage",
+    "Outbox",
+    "ReferenceGenerator",
+    "TokenGenerator",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+]
+
+JSONScalar = str | int | bool | None
+JSONValue = JSONScalar | list["JSONValue"] | dict[str, "JSONValue"]
+
+
+class Clock(Protocol):
+    """The time, as the domain sees it (aware datetimes, UTC)."""
+
+    def now(self) -> dt.datetime:
+        """The current instant, timezone-aware."""
+        ...
+
+    def today(self) -> dt.date:
+        """The current date in metropolitan France (Europe/Paris)."""
+        ...
+
+
+class TokenGenerator(Protocol):
+    """Unguessable secrets for links (activation, affiliation) and salts."""
+
+    def new_token(self) -> str:
+        """A fresh URL-safe secret of at least 128 bits of entropy."""
+        ...
+
+
+class IdGenerator(Protocol):
+    """Identifiers of new aggregates."""
+
+    def new_id(self) -> str:
+        """A fresh unique identifier (a UUID in production)."""
+        ...
+
+
+class ReferenceGenerator(Protocol):
+    """Human-readable business references, unique and never reused (numéro d'adhésion, RUM)."""
+
+    def next_reference(self, kind: str, prefix: str = "") -> str:
+        """The next reference of a kind, e.g. ``next_reference("adhesion", "M")`` → ``M1000312``."""
+        ...
+
+
+class EmployerRepository(Protocol):
+    """Employers by id."""
+
+    def find(self, employer_id: str) -> Employer | None:
+        """The employer, or ``None``."""
+        ...
+
+    def get(self, employer_id: str) -> Employer:
+        """The employer (``not_found`` otherwise)."""
+        ...
+
+    def add(self, employer: Employer) -> Employer:
+        """Store a new employer (``employer.duplicate`` when the id exists)."""
+        ...
+
+    def update(self, employer: Employer) -> Employer:
+        """Store a changed employer; returns it with its new version."""
+        ...
+
+    def list(self) -> Sequence[Employer]:
+        """Every employer, by name."""
+        ...
+
+
+class ContractRepository(Protocol):
+    """Collective contracts (with their groups and products) by number."""
+
+    def find(self, number: str) -> CollectiveContract | None:
+        """The contract, or ``None``."""
+        ...
+
+    def get(self, number: str) -> CollectiveContract:
+        """The contract (``not_found`` otherwise)."""
+        ...
+
+    def add(self, contract: CollectiveContract) -> CollectiveContract:
+        """Store a new contract (``contract.duplicate`` when the number exists)."""
+        ...
+
+    def update(self, contract: CollectiveContract) -> CollectiveContract:
+        """Store a changed contract; returns it with its new version."""
+        ...
+
+    def list_for_employer(self, employer_id: str) -> Sequence[CollectiveContract]:
+        """The employer's contracts, by number."""
+        ...
+
+
+class CorrespondentRepository(Protocol):
+    """Correspondent accounts by id, login and activation token hash."""
+
+    def find(self, correspondent_id: str) -> Correspondent | None:
+        """The correspondent, or ``None``."""
+        ...
+
+    def get(self, correspondent_id: str) -> Correspondent:
+        """The correspondent (``not_found`` otherwise)."""
+        ...
+
+    def find_by_login(self, login: str) -> Correspondent | None:
+        """The correspondent with this login (logins are unique, case-insensitive)."""
+        ...
+
+    def find_by_activation(self, token_hash: str) -> Correspondent | None:
+        """The correspondent whose pending activation link has this token hash."""
+        ...
+
+    def add(self, correspondent: Correspondent) -> Correspondent:
+        """Store a new correspondent (``correspondent.duplicate_login`` when the login is taken)."""
+        ...
+
+    def update(self, correspondent: Correspondent) -> Correspondent:
+        """Store a changed correspondent; returns it with its new version."""
+        ...
+
+    def list_for_employer(self, employer_id: str) -> Sequence[Correspondent]:
+        """The employer's correspondents, by login."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class OutgoingMessage:
+    """An e-mail to send, by template name and context (the adapter renders it in the transaction).
+
+    The context holds JSON-ready values only (strings, numbers, booleans, lists, dicts); dates are passed
+    as ISO strings or pre-formatted by the use case.
+    """
+
+    template: str
+    to: Email
+    context: Mapping[str, JSONValue] = attrs.field(factory=dict, repr=False)
+    locale: str = "fr"
+
+    def __repr__(self) -> str:
+        return f"OutgoingMessage(template={self.template!r}, to={mask_email(str(self.to))!r})"
+
+
+@attrs.frozen(kw_only=True)
+class OutboxEntry:
+    """A rendered message as the outbox holds it."""
+
+    message_id: str
+    template: str
+    recipient: str = attrs.field(repr=mask_email)
+    subject: str
+    body_text: str = attrs.field(repr=False)
+    body_html: str | None = attrs.field(default=None, repr=False)
+    created_at: dt.datetime
+    attempts: int = 0
+    next_attempt_at: dt.datetime | None = None
+    sent_at: dt.datetime | None = None
+    last_error: str | None = None
+
+
+class Outbox(Protocol):
+    """Messages written in the same transaction as the change that causes them, sent later by a relay."""
+
+    def add(self, message: OutgoingMessage) -> str:
+        """Render and store a message; returns its id. Rolled back with the unit of work."""
+        ...
+
+    def pending(self, now: dt.datetime, limit: int = 100) -> Sequence[OutboxEntry]:
+        """Unsent messages due for an attempt at ``now``, oldest first."""
+        ...
+
+    def mark_sent(self, message_id: str, at: dt.datetime) -> bool:
+        """Record a delivery; returns ``False`` when it was already marked (so nothing is sent twice)."""
+        ...
+
+    def mark_failed(self, message_id: str, error: str, retry_at: dt.datetime) -> None:
+        """Record a failed attempt and when to try again."""
+        ...
+
+    def get(self, message_id: str) -> OutboxEntry:
+        """One message (``not_found`` otherwise)."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class Document:
+    """A generated or uploaded document (BIA, mandat SEPA, attestation...), stored with its SHA-256."""
+
+    document_id: str
+    kind: str
+    owner: str
+    filename: str
+    media_type: str
+    content: bytes = attrs.field(repr=False)
+    sha256: str
+    created_at: dt.datetime
+
+
+class DocumentStore(Protocol):
+    """Documents, stored in the same transaction as the change that produced them."""
+
+    def put(self, document: Document) -> None:
+        """Store a document (its id must be new)."""
+        ...
+
+    def get(self, document_id: str) -> Document:
+        """A document (``not_found`` otherwise)."""
+        ...
+
+    def list_for_owner(self, owner: str) -> Sequence[Document]:
+        """The documents of an owner (an affiliation, a correspondent...), oldest first."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over every repository, the outbox and the document store."""
+
+    employers: EmployerRepository
+    contracts: ContractRepository
+    correspondents: CorrespondentRepository
+    outbox: Outbox
+    documents: DocumentStore
+    references: ReferenceGenerator
+
+    def __enter__(self) -> Self:
+        """Begin the transaction."""
+        ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """End it: roll back unless ``commit()`` was called."""
+        ...
+
+    def commit(self) -> None:
+        """Make every change of this unit of work durable, atomically."""
+        ...
+
+    def rollback(self) -> None:
+        """Discard every change of this unit of work."""
+        ...
+
+    def collect_events(self) -> list[DomainEvent]:
+        """The events raised by the aggregates this unit of work stored, in order (then forgotten)."""
+        ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """Makes a fresh unit of work for each use case."""
+
+    def __call__(self) -> UnitOfWork:
+        """A new, not yet entered, unit of work."""
+        ...
