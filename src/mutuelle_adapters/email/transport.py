@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import hashlib
 import os
 import smtplib
 import ssl
@@ -85,6 +86,11 @@ def _check_port(_instance: object, _attribute: object, value: int) -> None:
         raise ValueError(f"port must be between 1 and 65535, not {value}")
 
 
+def _check_ascii(_instance: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+    if value is not None and not value.isascii():
+        raise ValueError(f"{attribute.name} must be ASCII (smtplib sends credentials as ASCII)")
+
+
 def _check_address(_instance: object, _attribute: object, value: str) -> None:
     if "@" not in value or any(c in value for c in "\r\n<> "):
         raise ValueError(f"not an e-mail address: {mask_email(value)!r}")
@@ -95,16 +101,17 @@ class SmtpSettings:
     """How to reach the SMTP server and whom messages come from.
 
     ``starttls`` upgrades a plain connection (port 587); ``use_ssl`` opens an implicit TLS connection
-    (port 465) instead; both cannot be set. ``username`` and ``password`` go together; login happens
-    after TLS when TLS is configured. The password never appears in the ``repr``.
+    (port 465) instead; both cannot be set. ``username`` and ``password`` go together and must be
+    ASCII (``smtplib`` encodes them so); login happens after TLS when TLS is configured. The password
+    never appears in the ``repr``.
     """
 
     host: str
     port: int = attrs.field(default=587, validator=_check_port)
     starttls: bool = True
     use_ssl: bool = False
-    username: str | None = None
-    password: str | None = attrs.field(default=None, repr=_mask_secret)
+    username: str | None = attrs.field(default=None, validator=_check_ascii)
+    password: str | None = attrs.field(default=None, repr=_mask_secret, validator=_check_ascii)
     timeout: float = 30.0
     """Seconds to wait for the connection and for each server reply."""
     sender_address: str = attrs.field(validator=_check_address)
@@ -141,7 +148,8 @@ def build_message(
 ) -> EmailMessage:
     """The MIME message of an outbox entry, in UTF-8: text body, plus an HTML alternative if any.
 
-    Deterministic: ``Date`` is the entry's creation time and ``Message-ID`` derives from its id.
+    Deterministic: ``Date`` is the entry's creation time, ``Message-ID`` derives from its id and the
+    MIME boundary from the content, so the same entry always gives the same bytes.
     Raises :class:`TransportError` (permanent) when a header cannot be built, e.g. a malformed address.
     """
     msg = EmailMessage()
@@ -156,6 +164,9 @@ def build_message(
         msg.set_content(entry.body_text, charset="utf-8")
         if entry.body_html is not None:
             msg.add_alternative(entry.body_html, subtype="html", charset="utf-8")
+            # A boundary derived from the content, not random, so the same entry gives the same bytes.
+            digest = hashlib.sha256(f"{entry.message_id}\0{entry.body_text}\0{entry.body_html}".encode())
+            msg.set_boundary(f"=_mutuelle_{digest.hexdigest()[:32]}")
     except (ValueError, TypeError, IndexError) as exc:
         raise TransportError(
             f"message {entry.message_id} to {mask_email(entry.recipient)} cannot be built: "

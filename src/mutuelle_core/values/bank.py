@@ -374,6 +374,8 @@ _ICS_SEPARATORS: Final = str.maketrans("", "", " \t\u00a0\u202f-")
 
 
 def _validate_ics(_instance: object, _attribute: object, value: str) -> None:
+    if not isinstance(value, str):
+        raise ICS_INVALID_FORMAT(None, ics=_MASK_UNKNOWN)
     shown = value if len(value) <= 35 else value[:35] + "…"
     pattern = _ICS_FRENCH if value[:2] == "FR" else _ICS_GENERIC
     if not pattern.fullmatch(value) or not _is_sepa_country(value[:2]):
@@ -450,6 +452,8 @@ _RUM_ALLOWED: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu
 
 
 def _validate_rum(_instance: object, _attribute: object, value: str) -> None:
+    if not isinstance(value, str):
+        raise RUM_INVALID_CHARACTER(None, char=_MASK_UNKNOWN, position=1)
     if not value:
         raise RUM_EMPTY(None)
     if len(value) > MandateReference.MAX_LENGTH:

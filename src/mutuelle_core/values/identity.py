@@ -24,7 +24,7 @@ phone numbers are personal data: their ``repr`` and the errors about them are ma
 Traceback (most recent call last):
 ...
 mutuelle_core.errors.ValidationFailed: [validation.failed] La saisie comporte 2 erreur(s).
-  - [name.invalid_character] (birth_name) Caractère(s) non autorisé(s) dans un nom : « 2 ». Seuls les
+  - [name.invalid_character] (birth_name) Caractère(s) non autorisé(s) dans un nom : 2. Seuls les
     lettres, l'espace, le trait d'union et l'apostrophe sont admis.
   - [name.empty] (first_names) Le nom ou le prénom est vide.
 """
@@ -48,14 +48,19 @@ __all__ = [
     "ADDRESS_EMPTY_CITY",
     "ADDRESS_INVALID_COUNTRY",
     "ADDRESS_INVALID_POSTAL_CODE",
+    "ADDRESS_LINE_MAX_LENGTH",
     "ADDRESS_LINE_TOO_LONG",
+    "ADDRESS_MAX_LINES",
     "ADDRESS_NO_LINES",
     "ADDRESS_TOO_MANY_LINES",
     "CIVILITY_INVALID",
     "EMAIL_INVALID",
+    "EMAIL_MAX_LENGTH",
+    "FRENCH_CITY_MAX_LENGTH",
     "NAME_EMPTY",
     "NAME_INVALID_CHARACTER",
     "NAME_INVALID_FORMAT",
+    "NAME_MAX_LENGTH",
     "NAME_TOO_LONG",
     "PHONE_INVALID",
     "Civility",
@@ -216,7 +221,7 @@ def _clean_spaces(text: str) -> str:
 
 
 def _describe(char: str) -> str:
-    return f"« {char} »" if char.isprintable() else f"U+{ord(char):04X}"
+    return char if char.isprintable() else f"U+{ord(char):04X}"
 
 
 def _check_name(text: str | None, *, family: bool) -> str:

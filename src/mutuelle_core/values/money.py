@@ -409,7 +409,8 @@ class Money:
         return f"Money('{self}')"
 
     def __format__(self, spec: str) -> str:
-        return format(str(self), spec)
+        # ``f"{price}"`` is ``str(price)``; a spec formats the Decimal: ``f"{price:>10,}"``.
+        return format(self.amount, spec) if spec else str(self)
 
 
 def allocate(total: Money, weights: Sequence[Decimal | int | Fraction]) -> list[Money]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mutuelle_core.errors import DomainError
+from mutuelle_core.errors import DomainError, registered_codes
+from mutuelle_core.i18n import translate
 from mutuelle_core.values.dates import (
     DateRange,
     Month,
@@ -329,3 +331,14 @@ def test_month_shift_round_trips(year: int, month: int, n: int) -> None:
         assert m.shift(n).first_day == add_months(m.first_day, n)
     assert Month.parse(str(m)) == m
     assert m.next().previous() == m
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["dates.end_before_start", "dates.invalid_month", "dates.before_birth"],
+)
+def test_messages_are_translated_to_english(code: str) -> None:
+    template = registered_codes()[code].template
+    english = translate(template, "en")
+    assert english != template
+    assert sorted(re.findall(r"{\w+}", english)) == sorted(re.findall(r"{\w+}", template))

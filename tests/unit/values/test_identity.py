@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pickle
+import re
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mutuelle_core.errors import DomainError, ErrorCollector, ValidationFailed
+from mutuelle_core.errors import DomainError, ErrorCollector, ValidationFailed, registered_codes
+from mutuelle_core.i18n import translate
 from mutuelle_core.values.identity import (
     Civility,
     Email,
@@ -126,8 +128,8 @@ def test_person_name_reports_every_problem_at_once() -> None:
         ("name.empty", "first_names"),
         ("name.invalid_character", "usage_name"),
     ]
-    assert caught.value.errors[0].params == {"characters": ["« 0 »"]}
-    assert "« 0 »" in caught.value.errors[0].message()
+    assert caught.value.errors[0].params == {"characters": ["0"]}
+    assert "nom : 0." in caught.value.errors[0].message()
 
 
 def test_person_name_several_problems_in_one_field() -> None:
@@ -550,3 +552,29 @@ def test_address_normalisation_is_idempotent(lines: list[str], postal_code: str,
         assert {e.code for e in failure.errors} <= {"address.no_lines", "address.empty_city"}
         return
     assert PostalAddress(address.lines, address.postal_code, address.city, address.country) == address
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "civility.invalid",
+        "name.empty",
+        "name.invalid_character",
+        "name.invalid_format",
+        "name.too_long",
+        "email.invalid",
+        "phone.invalid",
+        "address.no_lines",
+        "address.too_many_lines",
+        "address.line_too_long",
+        "address.invalid_postal_code",
+        "address.empty_city",
+        "address.city_too_long",
+        "address.invalid_country",
+    ],
+)
+def test_messages_are_translated_to_english(code: str) -> None:
+    template = registered_codes()[code].template
+    english = translate(template, "en")
+    assert english != template
+    assert sorted(re.findall(r"{\w+}", english)) == sorted(re.findall(r"{\w+}", template))

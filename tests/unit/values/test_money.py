@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 from decimal import (
     ROUND_05UP,
     ROUND_CEILING,
@@ -21,7 +22,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mutuelle_core.errors import DomainError
+from mutuelle_core.errors import DomainError, registered_codes
+from mutuelle_core.i18n import translate
 from mutuelle_core.values.money import Money, allocate
 
 ROUNDINGS = [
@@ -410,6 +412,7 @@ def test_str_and_repr() -> None:
     assert repr(Money.of("1234.5")) == "Money('1234.50')"
     assert f"{Money.of('3')}" == "3.00"
     assert f"{Money.of('3'):>8}" == "    3.00"
+    assert f"{Money.of('1234567.5'):,}" == "1,234,567.50"
     assert eval(repr(Money.of("-2.5")), {"Money": Money}) == Money.of("-2.5")
 
 
@@ -418,3 +421,14 @@ def test_error_message_is_french_with_english_catalog() -> None:
         Money(Decimal("0.125"))
     assert caught.value.params == {"amount": "0.125"}
     assert "0.125" in caught.value.message()
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["money.sub_cent", "money.not_finite", "money.invalid", "money.invalid_weights"],
+)
+def test_messages_are_translated_to_english(code: str) -> None:
+    template = registered_codes()[code].template
+    english = translate(template, "en")
+    assert english != template
+    assert sorted(re.findall(r"{\w+}", english)) == sorted(re.findall(r"{\w+}", template))

@@ -1,0 +1,88 @@
+"""The composition root: the one place where ports meet their adapters.
+
+>>> from mutuelle_adapters.bootstrap import build_app
+>>> app = build_app(database_url="memory://")
+>>> app.services.clock.today() is not None
+True
+
+``build_app`` returns an :class:`App`: the :class:`~mutuelle_core.services.Services` every use case
+takes, plus the outbox relay and, for SQL databases, the engine. Defaults: an SQLite file
+``var/mutuelle.db`` (migrated on first use when ``migrate=True``) and the folder transport writing
+``.eml`` files into ``var/mail``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+from sqlalchemy import Engine
+
+from mutuelle_adapters.email.relay import OutboxRelay
+from mutuelle_adapters.email.transport import FolderTransport, SmtpSettings, SmtpTransport, Transport
+from mutuelle_adapters.memory import MemoryDatabase
+from mutuelle_adapters.sql.database import make_engine, sqlite_url, upgrade
+from mutuelle_adapters.sql.uow import SqlUnitOfWorkFactory
+from mutuelle_adapters.system import SecretTokens, SystemClock, UuidGenerator
+from mutuelle_core.ports import Clock, IdGenerator, TokenGenerator
+from mutuelle_core.services import PortalLinks, Services
+
+__all__ = ["DEFAULT_DATABASE", "DEFAULT_MAIL_DIR", "App", "build_app"]
+
+DEFAULT_DATABASE = Path("var") / "mutuelle.db"
+DEFAULT_MAIL_DIR = Path("var") / "mail"
+
+
+@attrs.frozen
+class App:
+    """Everything a caller needs: the use cases' services, the mail relay, the engine (SQL only)."""
+
+    services: Services
+    relay: OutboxRelay
+    transport: Transport
+    engine: Engine | None = None
+    memory: MemoryDatabase | None = None
+
+
+def build_app(
+    *,
+    database_url: str | None = None,
+    smtp: SmtpSettings | None = None,
+    mail_dir: str | Path | None = None,
+    clock: Clock | None = None,
+    ids: IdGenerator | None = None,
+    tokens: TokenGenerator | None = None,
+    links: PortalLinks | None = None,
+    migrate: bool = False,
+) -> App:
+    """Wire the adapters.
+
+    Args:
+        database_url: ``sqlite+pysqlite:///path.db``, ``postgresql+psycopg://...`` or ``memory://``;
+            default: the SQLite file ``var/mutuelle.db``.
+        smtp: send mail through this SMTP server; otherwise ``mail_dir`` gets ``.eml`` files.
+        mail_dir: folder for the folder transport (default ``var/mail``).
+        clock, ids, tokens: replace the system clock, UUIDs and secrets (tests, demos, replays).
+        links: the portals' public addresses used in e-mailed links.
+        migrate: apply the migrations before returning (the schema is never created otherwise).
+    """
+    clock = clock or SystemClock()
+    ids = ids or UuidGenerator()
+    tokens = tokens or SecretTokens()
+    engine: Engine | None = None
+    memory: MemoryDatabase | None = None
+    if database_url == "memory://":
+        memory = MemoryDatabase(clock=clock, ids=ids)
+        uow_factory = memory.unit_of_work
+    else:
+        if database_url is None:
+            DEFAULT_DATABASE.parent.mkdir(parents=True, exist_ok=True)
+            database_url = sqlite_url(DEFAULT_DATABASE)
+        engine = make_engine(database_url)
+        if migrate:
+            upgrade(engine)
+        uow_factory = SqlUnitOfWorkFactory(engine, clock=clock, ids=ids)
+    services = Services(uow=uow_factory, clock=clock, ids=ids, tokens=tokens, links=links or PortalLinks())
+    transport: Transport = SmtpTransport(smtp) if smtp is not None else FolderTransport(Path(mail_dir or DEFAULT_MAIL_DIR))
+    relay = OutboxRelay(uow_factory, transport, clock)
+    return App(services=services, relay=relay, transport=transport, engine=engine, memory=memory)
