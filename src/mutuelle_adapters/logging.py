@@ -34,7 +34,9 @@ _SPACE = "[ \u00a0\u202f]"
 _NOT_ALNUM_BEFORE = r"(?<![0-9A-Za-z])"
 _NOT_ALNUM_AFTER = r"(?![0-9A-Za-z])"
 
-_EMAIL: Final = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+# The local part leaves out the characters that delimit values in log lines (= ' " ` / ? | { }), so
+# ``email=jeanne@example.fr`` becomes ``email=j***@example.fr``, not ``e***@example.fr``.
+_EMAIL: Final = re.compile(r"[\w.!#$%&*+^~-]+@[\w-]+(?:\.[\w-]+)+")
 
 # Country code, check digits, then the BBAN either compact (11 to 30 characters) or in groups of four
 # separated by one space, the last group possibly shorter.

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -33,9 +34,9 @@ from mutuelle_adapters.email.transport import (
     TransportError,
     build_message,
 )
-from mutuelle_adapters.memory import MemoryDatabase
+from mutuelle_adapters.memory import MemoryDatabase, MemoryUnitOfWorkImpl
 from mutuelle_adapters.memory.fakes import FixedClock, SequentialIds
-from mutuelle_core.ports import OutboxEntry, OutgoingMessage
+from mutuelle_core.ports import OutboxEntry, OutgoingMessage, UnitOfWork
 from mutuelle_core.values.identity import Email
 
 ADDRESS = "jeanne.martin@example.fr"
@@ -149,12 +150,19 @@ def db(clock: FixedClock) -> MemoryDatabase:
     return MemoryDatabase(clock=clock, ids=SequentialIds("msg"))
 
 
+def new_uow(db: MemoryDatabase) -> UnitOfWork:
+    """A memory unit of work, typed as the port: the relay relies on nothing else."""
+    # cast: the port declares its repositories as plain (hence invariant) attributes, which mypy does
+    # not let MemoryUnitOfWorkImpl's more precise attribute types satisfy.
+    return cast(UnitOfWork, MemoryUnitOfWorkImpl(db))
+
+
 def relay_for(db: MemoryDatabase, server: SmtpServer, clock: FixedClock, **kwargs: Any) -> OutboxRelay:
-    return OutboxRelay(db.unit_of_work, SmtpTransport(server.settings()), clock, **kwargs)
+    return OutboxRelay(partial(new_uow, db), SmtpTransport(server.settings()), clock, **kwargs)
 
 
 def add_message(db: MemoryDatabase, to: str = ADDRESS, *, commit: bool = True) -> str:
-    with db.unit_of_work() as uow:
+    with new_uow(db) as uow:
         message_id = uow.outbox.add(
             OutgoingMessage(template="correspondent_activation", to=Email.parse(to), context=CONTEXT)
         )
@@ -164,7 +172,7 @@ def add_message(db: MemoryDatabase, to: str = ADDRESS, *, commit: bool = True) -
 
 
 def entry_of(db: MemoryDatabase, message_id: str) -> OutboxEntry:
-    with db.unit_of_work() as uow:
+    with new_uow(db) as uow:
         return uow.outbox.get(message_id)
 
 
@@ -218,9 +226,16 @@ def test_a_rolled_back_message_is_never_sent(
     db: MemoryDatabase, server: SmtpServer, collector: Collector, clock: FixedClock
 ) -> None:
     add_message(db, commit=False)
-    with pytest.raises(RuntimeError), db.unit_of_work() as uow:
-        uow.outbox.add(OutgoingMessage(template="correspondent_activation", to=Email.parse(ADDRESS), context=CONTEXT))
-        raise RuntimeError("the use case failed before committing")
+
+    def failing_use_case() -> None:
+        with new_uow(db) as uow:
+            uow.outbox.add(
+                OutgoingMessage(template="correspondent_activation", to=Email.parse(ADDRESS), context=CONTEXT)
+            )
+            raise RuntimeError("the use case failed before committing")
+
+    with pytest.raises(RuntimeError):
+        failing_use_case()
 
     assert relay_for(db, server, clock).run_once() == RelayReport()
     assert collector.messages == []
@@ -338,7 +353,7 @@ class _ConcurrentRelayTransport:
         self.clock = clock
 
     def send(self, entry: OutboxEntry) -> None:
-        with self.db.unit_of_work() as uow:
+        with new_uow(self.db) as uow:
             uow.outbox.mark_sent(entry.message_id, self.clock.now())
             uow.commit()
 
@@ -347,7 +362,7 @@ def test_a_message_marked_sent_meanwhile_by_another_relay_is_counted_as_skipped(
     db: MemoryDatabase, clock: FixedClock
 ) -> None:
     add_message(db)
-    relay = OutboxRelay(db.unit_of_work, _ConcurrentRelayTransport(db, clock), clock)
+    relay = OutboxRelay(partial(new_uow, db), _ConcurrentRelayTransport(db, clock), clock)
     assert relay.run_once() == RelayReport(skipped=1)
 
 
@@ -360,7 +375,7 @@ def test_an_unexpected_transport_error_is_retried_and_logged_without_the_address
     db: MemoryDatabase, clock: FixedClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     message_id = add_message(db)
-    relay = OutboxRelay(db.unit_of_work, _BrokenTransport(), clock)
+    relay = OutboxRelay(partial(new_uow, db), _BrokenTransport(), clock)
     with caplog.at_level(logging.INFO, logger="mutuelle_adapters.email.relay"):
         assert relay.run_once() == RelayReport(failed=1)
     entry = entry_of(db, message_id)
@@ -504,7 +519,9 @@ def test_starttls_then_login(collector: Collector, certificate: tuple[Path, Path
 
 
 def test_smtp_settings_hide_the_password_and_refuse_nonsense() -> None:
-    settings = SmtpSettings(host="smtp.example", sender_address="a@mutuelle.example", username="u", password="pw")
+    settings = SmtpSettings(
+        host="smtp.example", sender_address="a@mutuelle.example", username="u", password="pw"
+    )
     assert "pw" not in repr(settings)
     assert "password='***'" in repr(settings)
     with pytest.raises(ValueError, match="exclusive"):
@@ -539,14 +556,18 @@ def test_the_folder_transport_writes_a_parseable_eml_once(tmp_path: Path) -> Non
     assert plain is not None
     assert "Votre adhésion est enregistrée à compter du 1er mai." in plain.get_content()
     sender = "Votre mutuelle <ne-pas-repondre@mutuelle.invalid>"
-    assert files[0].read_bytes() == build_message(entry, sender_address="ne-pas-repondre@mutuelle.invalid",
-                                                  sender_name="Votre mutuelle").as_bytes()
+    assert (
+        files[0].read_bytes()
+        == build_message(
+            entry, sender_address="ne-pas-repondre@mutuelle.invalid", sender_name="Votre mutuelle"
+        ).as_bytes()
+    )
     assert parsed["From"] == sender
 
 
 def test_the_relay_drives_the_folder_transport(db: MemoryDatabase, clock: FixedClock, tmp_path: Path) -> None:
     message_id = add_message(db)
-    relay = OutboxRelay(db.unit_of_work, FolderTransport(tmp_path), clock)
+    relay = OutboxRelay(partial(new_uow, db), FolderTransport(tmp_path), clock)
     assert relay.run_once() == RelayReport(sent=1)
     assert relay.run_once() == RelayReport()
     (eml,) = tmp_path.glob("*.eml")

@@ -39,7 +39,14 @@ from mutuelle_adapters.logging import PersonalDataFilter, mask_personal_data
 from mutuelle_core.masking import mask_email
 from mutuelle_core.ports import Clock, OutboxEntry, UnitOfWorkFactory
 
-__all__ = ["GIVEN_UP_AT", "OutboxRelay", "RelayReport", "exponential_backoff", "is_given_up"]
+__all__ = [
+    "GIVEN_UP_AT",
+    "GIVEN_UP_PREFIX",
+    "OutboxRelay",
+    "RelayReport",
+    "exponential_backoff",
+    "is_given_up",
+]
 
 logger = logging.getLogger(__name__)
 logger.addFilter(PersonalDataFilter())  # tracebacks of unexpected errors may quote an address
@@ -64,12 +71,14 @@ def exponential_backoff(
     """
     if attempts < 1:
         return base
-    return min(base * 2 ** min(attempts - 1, 32), cap)
+    return min(base * (1 << min(attempts - 1, 32)), cap)
 
 
 def is_given_up(entry: OutboxEntry) -> bool:
     """Whether the relay gave ``entry`` up (unsent and never due again)."""
-    return entry.sent_at is None and entry.next_attempt_at is not None and entry.next_attempt_at >= GIVEN_UP_AT
+    return (
+        entry.sent_at is None and entry.next_attempt_at is not None and entry.next_attempt_at >= GIVEN_UP_AT
+    )
 
 
 @attrs.frozen

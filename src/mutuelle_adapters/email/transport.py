@@ -44,6 +44,7 @@ from mutuelle_core.masking import mask_email
 from mutuelle_core.ports import OutboxEntry
 
 __all__ = [
+    "MESSAGE_ID_DOMAIN",
     "FolderTransport",
     "SmtpSettings",
     "SmtpTransport",
@@ -283,7 +284,9 @@ class FolderTransport:
         target = self.file_for(entry)
         if target.exists():
             return
-        data = build_message(entry, sender_address=self.sender_address, sender_name=self.sender_name).as_bytes()
+        data = build_message(
+            entry, sender_address=self.sender_address, sender_name=self.sender_name
+        ).as_bytes()
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path, prefix=".tmp-", suffix=".eml")

@@ -25,12 +25,8 @@ from stdnum.fr import nir as stdnum_nir
 from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 
-from mutuelle_core.values.bank import BankAccount
-from mutuelle_core.values.company import Siren, Siret
-from mutuelle_core.values.identity import Email, PersonName, Sex
+from mutuelle_core.values.identity import PersonName, Sex
 from mutuelle_core.values.money import Money
-from mutuelle_core.values.nir import NIR
-from mutuelle_core.values.organisme import OrganismeCode
 
 __all__ = [
     "emails",
@@ -168,15 +164,3 @@ def organisme_codes(draw: st.DrawFn) -> str:
     """Organisme codes: 2-digit régime, 3-digit caisse, 4-digit centre."""
     regime = draw(st.sampled_from(["01", "02", "04", "05", "08", "17", "91", "95", "99"]))
     return f"{regime}{draw(st.integers(0, 999)):03d}{draw(st.integers(0, 9999)):04d}"
-
-
-def _hypothesis_setup_hook() -> None:
-    """Register the strategies for ``st.from_type`` (called by Hypothesis' entry point)."""
-    st.register_type_strategy(NIR, nirs().map(NIR.parse))
-    st.register_type_strategy(BankAccount, french_ibans().map(BankAccount.parse))
-    st.register_type_strategy(Siren, sirens().map(Siren.parse))
-    st.register_type_strategy(Siret, sirets().map(Siret.parse))
-    st.register_type_strategy(Email, emails().map(Email.parse))
-    st.register_type_strategy(Money, money())
-    st.register_type_strategy(PersonName, person_names())
-    st.register_type_strategy(OrganismeCode, organisme_codes().map(OrganismeCode.parse))

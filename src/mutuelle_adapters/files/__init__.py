@@ -1,0 +1,1 @@
+"""File adapters: CSV import and export for French spreadsheets, documents on disk, SEPA files."""
