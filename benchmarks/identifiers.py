@@ -25,17 +25,25 @@ from mutuelle_core.values.nir import NIR
 def sample_nirs(n: int, rng: random.Random) -> list[str]:
     out = []
     for _ in range(n):
-        body = f"{rng.choice('12')}{rng.randrange(100):02d}{rng.randrange(1, 13):02d}{rng.randrange(1, 96):02d}"
+        body = (
+            f"{rng.choice('12')}{rng.randrange(100):02d}{rng.randrange(1, 13):02d}{rng.randrange(1, 96):02d}"
+        )
         body += f"{rng.randrange(1000):03d}{rng.randrange(1, 1000):03d}"
-        out.append(f"{body[0]} {body[1:3]} {body[3:5]} {body[5:7]} {body[7:10]} {body[10:13]} "
-                   + stdnum_nir.calc_check_digits(body + "00"))
+        out.append(
+            f"{body[0]} {body[1:3]} {body[3:5]} {body[5:7]} {body[7:10]} {body[10:13]} "
+            + stdnum_nir.calc_check_digits(body + "00")
+        )
     return out
 
 
 def sample_ibans(n: int, rng: random.Random) -> list[str]:
     out = []
     for _ in range(n):
-        bank, branch, account = f"{rng.randrange(10**5):05d}", f"{rng.randrange(10**5):05d}", f"{rng.randrange(10**11):011d}"
+        bank, branch, account = (
+            f"{rng.randrange(10**5):05d}",
+            f"{rng.randrange(10**5):05d}",
+            f"{rng.randrange(10**11):011d}",
+        )
         rib = 97 - (89 * int(bank) + 15 * int(branch) + 3 * int(account)) % 97
         bban = f"{bank}{branch}{account}{rib:02d}"
         check = 98 - int(bban + "152700") % 97
@@ -77,11 +85,15 @@ def main() -> int:
         ok &= ratio <= target
         rows.append((name, ref_name, r, o, ratio, target))
 
-    print(f"{'what':5} {'reference':36} {'ref µs/op':>10} {'ours µs/op':>11} {'ours ops/s':>11} {'ratio':>6} {'target':>7}")
+    print(
+        f"{'what':5} {'reference':36} {'ref µs/op':>10} {'ours µs/op':>11} {'ours ops/s':>11} {'ratio':>6} {'target':>7}"
+    )
     for name, ref_name, r, o, ratio, target in rows:
         verdict = "ok" if ratio <= target else "MISSED"
-        print(f"{name:5} {ref_name:36} {r * 1e6:10.2f} {o * 1e6:11.2f} {1 / o:11,.0f} {ratio:6.2f} "
-              f"{'≤' + str(target):>7} {verdict}")
+        print(
+            f"{name:5} {ref_name:36} {r * 1e6:10.2f} {o * 1e6:11.2f} {1 / o:11,.0f} {ratio:6.2f} "
+            f"{'≤' + str(target):>7} {verdict}"
+        )
     return 0 if ok else 1
 
 

@@ -24,12 +24,14 @@ LOCALE = ROOT / "src" / "mutuelle_core" / "locale"
 
 
 def declared_messages() -> list[str]:
+    import mutuelle_adapters
     import mutuelle_core
     from mutuelle_core import errors, i18n
 
-    for mod in pkgutil.walk_packages(mutuelle_core.__path__, "mutuelle_core."):
-        if ".testing" not in mod.name:
-            importlib.import_module(mod.name)
+    for package in (mutuelle_core, mutuelle_adapters):
+        for mod in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+            if ".testing" not in mod.name and ".migrations" not in mod.name:
+                importlib.import_module(mod.name)
     msgs = {spec.template for spec in errors.registered_codes().values()}
     msgs.update(i18n.extra_messages())
     return sorted(msgs)
@@ -71,7 +73,9 @@ def build(check: bool) -> int:
 
 def _strip_dates(data: bytes) -> bytes:
     return b"\n".join(
-        line for line in data.splitlines() if not line.startswith((b'"POT-Creation-Date', b'"PO-Revision-Date'))
+        line
+        for line in data.splitlines()
+        if not line.startswith((b'"POT-Creation-Date', b'"PO-Revision-Date'))
     )
 
 

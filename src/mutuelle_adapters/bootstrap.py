@@ -24,7 +24,7 @@ from mutuelle_adapters.memory import MemoryDatabase
 from mutuelle_adapters.sql.database import make_engine, sqlite_url, upgrade
 from mutuelle_adapters.sql.uow import SqlUnitOfWorkFactory
 from mutuelle_adapters.system import SecretTokens, SystemClock, UuidGenerator
-from mutuelle_core.ports import Clock, IdGenerator, TokenGenerator
+from mutuelle_core.ports import Clock, IdGenerator, TokenGenerator, UnitOfWorkFactory
 from mutuelle_core.services import PortalLinks, Services
 
 __all__ = ["DEFAULT_DATABASE", "DEFAULT_MAIL_DIR", "App", "build_app"]
@@ -71,6 +71,7 @@ def build_app(
     tokens = tokens or SecretTokens()
     engine: Engine | None = None
     memory: MemoryDatabase | None = None
+    uow_factory: UnitOfWorkFactory
     if database_url == "memory://":
         memory = MemoryDatabase(clock=clock, ids=ids)
         uow_factory = memory.unit_of_work
@@ -83,6 +84,8 @@ def build_app(
             upgrade(engine)
         uow_factory = SqlUnitOfWorkFactory(engine, clock=clock, ids=ids)
     services = Services(uow=uow_factory, clock=clock, ids=ids, tokens=tokens, links=links or PortalLinks())
-    transport: Transport = SmtpTransport(smtp) if smtp is not None else FolderTransport(Path(mail_dir or DEFAULT_MAIL_DIR))
+    transport: Transport = (
+        SmtpTransport(smtp) if smtp is not None else FolderTransport(Path(mail_dir or DEFAULT_MAIL_DIR))
+    )
     relay = OutboxRelay(uow_factory, transport, clock)
     return App(services=services, relay=relay, transport=transport, engine=engine, memory=memory)

@@ -141,7 +141,9 @@ class ValidationFailed(DomainError):
 
     errors: tuple[DomainError, ...]
 
-    def __init__(self, errors: list[DomainError] | tuple[DomainError, ...], *, field: str | None = None) -> None:
+    def __init__(
+        self, errors: list[DomainError] | tuple[DomainError, ...], *, field: str | None = None
+    ) -> None:
         flat = tuple(leaf for e in errors for leaf in e.leaves())
         super().__init__(VALIDATION_FAILED, field=field, params={"count": len(flat)})
         self.errors = flat
@@ -193,7 +195,7 @@ class ErrorCode:
     template: str
     kind: type[DomainError] = DomainError
 
-    def __call__(self, field: str | None = None, /, **params: object) -> DomainError:
+    def __call__(self, field: str | None = None, **params: object) -> DomainError:
         """Build the error for ``field`` with ``params``."""
         return self.kind(self, field=field, params=params)
 
@@ -218,9 +220,7 @@ def registered_codes() -> Mapping[str, ErrorCode]:
 
 VALIDATION_FAILED = error_code("validation.failed", "La saisie comporte {count} erreur(s).", ValidationFailed)
 REQUIRED = error_code("field.required", "Ce champ est obligatoire.")
-ACCESS_DENIED = error_code(
-    "access.denied", "Vous n'avez pas accès à cet élément ({what}).", AccessDenied
-)
+ACCESS_DENIED = error_code("access.denied", "Vous n'avez pas accès à cet élément ({what}).", AccessDenied)
 NOT_FOUND = error_code("not_found", "Élément introuvable : {what}.", NotFound)
 CONCURRENCY_CONFLICT = error_code(
     "concurrency.conflict",
@@ -240,7 +240,7 @@ class ErrorCollector:
     >>> from mutuelle_core.errors import ErrorCollector, DomainError
     >>> def parse_age(text: str) -> int:
     ...     if not text.isdigit():
-    ...         raise DomainError("age.invalid", field="age")
+    ...         raise DomainError("age.invalid")
     ...     return int(text)
     >>> errors = ErrorCollector()
     >>> errors.capture("age", parse_age, "12")

@@ -8,10 +8,10 @@ Parameters are formatted for the locale with Babel: dates as ``12/05/2013`` in F
 the locale's separators.
 
 >>> from mutuelle_core.i18n import render
->>> render("Le NIR doit comporter {count} caractères.", {"count": 15}, "fr")
-'Le NIR doit comporter 15 caractères.'
->>> render("Le NIR doit comporter {count} caractères.", {"count": 15}, "en")
-'The NIR must have 15 characters.'
+>>> render("La saisie comporte {count} erreur(s).", {"count": 3}, "fr")
+'La saisie comporte 3 erreur(s).'
+>>> render("La saisie comporte {count} erreur(s).", {"count": 3}, "en")
+'The input has 3 error(s).'
 """
 
 from __future__ import annotations
@@ -98,7 +98,9 @@ def _format(value: object, locale: str) -> object:
     if isinstance(value, dt.datetime):
         return value.isoformat(timespec="minutes")
     if isinstance(value, dt.date):
-        return format_date(value, "short", locale=babel_locale) if babel_locale == "fr_FR" else value.isoformat()
+        return (
+            format_date(value, "short", locale=babel_locale) if babel_locale == "fr_FR" else value.isoformat()
+        )
     if isinstance(value, Decimal):
         return format_decimal(value, locale=babel_locale)
     if isinstance(value, list | tuple | frozenset | set):

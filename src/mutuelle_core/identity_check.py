@@ -87,15 +87,15 @@ def check_identity(data: IdentityInput, *, today: dt.date | None = None) -> Chec
     """Validate every field, then the NIR against civilité and birth date; report all problems at once."""
     errors = ErrorCollector()
     civility = errors.capture("civility", Civility.parse, data.civility)
-    name = errors.capture("name", PersonName.parse, data.birth_name, data.first_names, data.usage_name or None)
+    name = errors.capture(
+        "name", PersonName.parse, data.birth_name, data.first_names, data.usage_name or None
+    )
     birth_date = errors.capture("birth_date", parse_birth_date, data.birth_date, today=today)
     nir = errors.capture("nir", NIR.parse, data.nir) if data.nir.strip() else None
     if not data.nir.strip():
         errors.add(REQUIRED("nir"))
     if nir is not None:
-        for mismatch in nir.mismatches(
-            sex=None if civility is None else civility.sex, birth_date=birth_date
-        ):
+        for mismatch in nir.mismatches(sex=None if civility is None else civility.sex, birth_date=birth_date):
             errors.add(mismatch, field="nir")
     account = None
     if data.iban.strip():

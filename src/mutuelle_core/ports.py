@@ -38,9 +38,9 @@ __all__ = [
     "DocumentStore",
     "EmployerRepository",
     "IdGenerator",
+    "Outbox",
     "OutboxEntry",
     "OutgoingMessage",
-    "Outbox",
     "ReferenceGenerator",
     "TokenGenerator",
     "UnitOfWork",
@@ -258,12 +258,35 @@ class DocumentStore(Protocol):
 class UnitOfWork(Protocol):
     """One transaction over every repository, the outbox and the document store."""
 
-    employers: EmployerRepository
-    contracts: ContractRepository
-    correspondents: CorrespondentRepository
-    outbox: Outbox
-    documents: DocumentStore
-    references: ReferenceGenerator
+    @property
+    def employers(self) -> EmployerRepository:
+        """Employers."""
+        ...
+
+    @property
+    def contracts(self) -> ContractRepository:
+        """Collective contracts with their groups and products."""
+        ...
+
+    @property
+    def correspondents(self) -> CorrespondentRepository:
+        """Correspondent accounts."""
+        ...
+
+    @property
+    def outbox(self) -> Outbox:
+        """Messages to send once the transaction commits."""
+        ...
+
+    @property
+    def documents(self) -> DocumentStore:
+        """Generated and uploaded documents."""
+        ...
+
+    @property
+    def references(self) -> ReferenceGenerator:
+        """Business references (numéro d'adhésion, RUM)."""
+        ...
 
     def __enter__(self) -> Self:
         """Begin the transaction."""

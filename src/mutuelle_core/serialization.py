@@ -33,7 +33,9 @@ import cattrs
 from cattrs.errors import (
     AttributeValidationNote,
     BaseValidationError,
+    ClassValidationError,
     ForbiddenExtraKeysError,
+    IterableValidationError,
     IterableValidationNote,
 )
 
@@ -117,8 +119,12 @@ converter.register_unstructure_hook(dt.date, dt.date.isoformat)
 converter.register_structure_hook(dt.date, _structure_date)
 converter.register_unstructure_hook(dt.datetime, dt.datetime.isoformat)
 converter.register_structure_hook(dt.datetime, _structure_datetime)
-converter.register_structure_hook_func(lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _structure_enum)
-converter.register_unstructure_hook_func(lambda t: isinstance(t, type) and issubclass(t, enum.Enum), lambda e: e.value)
+converter.register_structure_hook_func(
+    lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _structure_enum
+)
+converter.register_unstructure_hook_func(
+    lambda t: isinstance(t, type) and issubclass(t, enum.Enum), lambda e: e.value
+)
 
 register_scalar(NIR, NIR.parse)
 register_scalar(Siren, Siren.parse)
@@ -176,20 +182,23 @@ def structure(data: Any, cls: Any) -> Any:
 def _collect(exc: BaseException, path: str) -> list[DomainError]:
     if isinstance(exc, ForbiddenExtraKeysError):
         return [UNKNOWN_FIELD(path, name=", ".join(sorted(exc.extra_fields)))]
-    if isinstance(exc, BaseValidationError):
+    if isinstance(exc, ClassValidationError | IterableValidationError):
         found: list[DomainError] = []
         with_notes, without = exc.group_exceptions()
         for sub, note in with_notes:
-            if isinstance(note, AttributeValidationNote):
-                sub_path = f"{path}.{note.name}"
-            elif isinstance(note, IterableValidationNote):
-                sub_path = f"{path}[{note.index}]"
+            note_: object = note
+            if isinstance(note_, AttributeValidationNote):
+                sub_path = f"{path}.{note_.name}"
+            elif isinstance(note_, IterableValidationNote):
+                sub_path = f"{path}[{note_.index}]"
             else:  # pragma: no cover - mapping notes
                 sub_path = path
             found.extend(_collect(sub, sub_path))
         for sub in without:
             found.extend(_collect(sub, path))
         return found
+    if isinstance(exc, BaseValidationError):
+        return [leaf for sub in exc.exceptions for leaf in _collect(sub, path)]
     if isinstance(exc, DomainError):
         return [leaf.at(path) for leaf in exc.leaves()]
     if isinstance(exc, KeyError):

@@ -57,7 +57,9 @@ def contract(number: str = "M1000304", eid: str = "emp-1") -> CollectiveContract
             dispense_request_email=Email.parse("dispenses@redwater.example"), prorata=ProrataRule.DAYS
         ),
     )
-    c = c.add_group(AssuredGroup(code="A2", category=GroupCategory.ACTIVE, label="Actifs", population="titulaire"))
+    c = c.add_group(
+        AssuredGroup(code="A2", category=GroupCategory.ACTIVE, label="Actifs", population="titulaire")
+    )
     c = c.add_group(AssuredGroup(code="P2", category=GroupCategory.PORTABILITY, label="Portabilité"))
     for level, label in enumerate(["Base Seule", "Base+option 1", "Base+option 2"]):
         c = c.add_product(
@@ -151,9 +153,8 @@ def test_stale_update_raises_conflict_and_writes_nothing(backend: Backend) -> No
         fresh = uow.contracts.get("M1000304")
         uow.contracts.update(fresh.radiate_product("ADMR61-2", D(2026, 6, 30)))
         uow.commit()
-    with backend.uow() as uow:
-        with pytest.raises(ConcurrencyConflict):
-            uow.contracts.update(stale.radiate_product("ADMR61-1", D(2026, 6, 30)))
+    with backend.uow() as uow, pytest.raises(ConcurrencyConflict):
+        uow.contracts.update(stale.radiate_product("ADMR61-1", D(2026, 6, 30)))
     with backend.uow() as uow:
         final = uow.contracts.get("M1000304")
         assert final.version == 2
@@ -198,7 +199,9 @@ def test_events_are_collected_after_commit_only(backend: Backend) -> None:
 def test_leaving_without_commit_rolls_back(backend: Backend) -> None:
     with backend.uow() as uow:
         uow.employers.add(employer())
-        uow.outbox.add(OutgoingMessage(template="correspondent_activation", to=Email.parse("a@b.fr"), context=ctx()))
+        uow.outbox.add(
+            OutgoingMessage(template="correspondent_activation", to=Email.parse("a@b.fr"), context=ctx())
+        )
     with backend.uow() as uow:
         assert uow.employers.find("emp-1") is None
         assert uow.outbox.pending(backend.clock.now()) == []
@@ -208,7 +211,9 @@ def test_injected_failure_after_first_write_leaves_everything_as_before(backend:
     seed(backend)
     backend.fail_on_write("correspondents")
     with pytest.raises(InjectedFailure), backend.uow() as uow:
-        uow.outbox.add(OutgoingMessage(template="correspondent_activation", to=Email.parse("a@b.fr"), context=ctx()))
+        uow.outbox.add(
+            OutgoingMessage(template="correspondent_activation", to=Email.parse("a@b.fr"), context=ctx())
+        )
         uow.contracts.update(uow.contracts.get("M1000304").radiate_product("ADMR61-2", D(2026, 6, 30)))
         uow.correspondents.add(correspondent())
         uow.commit()
@@ -246,7 +251,9 @@ def ctx() -> dict[str, str]:
 def test_outbox_renders_in_french_and_marks_sent_once(backend: Backend) -> None:
     with backend.uow() as uow:
         mid = uow.outbox.add(
-            OutgoingMessage(template="correspondent_activation", to=Email.parse("jeanne@redwater.example"), context=ctx())
+            OutgoingMessage(
+                template="correspondent_activation", to=Email.parse("jeanne@redwater.example"), context=ctx()
+            )
         )
         uow.commit()
     now = backend.clock.now()
@@ -275,7 +282,7 @@ def test_outbox_renders_in_french_and_marks_sent_once(backend: Backend) -> None:
 
 
 def test_documents_round_trip(backend: Backend) -> None:
-    content = "Bulletin individuel d'affiliation".encode()
+    content = b"Bulletin individuel d'affiliation"
     doc = Document(
         document_id="doc-1",
         kind="bia",

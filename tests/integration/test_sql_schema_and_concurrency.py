@@ -21,7 +21,9 @@ from tests.contract.test_backbone_ports import contract, employer
 
 def assert_schema_matches(engine: Engine) -> None:
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), tables.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), tables.metadata
+        )
     assert diff == []
     assert set(inspect(engine).get_table_names()) >= {t.name for t in tables.metadata.sorted_tables}
 

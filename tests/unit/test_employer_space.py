@@ -33,10 +33,14 @@ def contract_setup(number: str, employer_id: str = "emp-1") -> bo.ContractSetup:
         effective_date=D(2019, 9, 1),
         groups=(
             bo.GroupSetup(code="A1", category="A", label="Titulaires", population="titulaire"),
-            bo.GroupSetup(code="A2", category="A", label="Assistants familiaux", population="assistant familial"),
+            bo.GroupSetup(
+                code="A2", category="A", label="Assistants familiaux", population="assistant familial"
+            ),
         ),
         products=tuple(
-            bo.ProductSetup(code=f"{g}-B", label="Base Seule", level=0, group_code=g, start_date=D(2019, 9, 1))
+            bo.ProductSetup(
+                code=f"{g}-B", label="Base Seule", level=0, group_code=g, start_date=D(2019, 9, 1)
+            )
             for g in ("A1", "A2")
         ),
     )
@@ -102,8 +106,12 @@ def test_activation_link_expires_after_24_hours(backend: Backend) -> None:
     bo.create_principal_correspondent(
         svc,
         bo.PrincipalSetup(
-            employer_id="emp-1", login="other", birth_name="Roux", first_names="Ana",
-            email="ana@redwater.example", contracts=("M1000304",),
+            employer_id="emp-1",
+            login="other",
+            birth_name="Roux",
+            first_names="Ana",
+            email="ana@redwater.example",
+            contracts=("M1000304",),
         ),
     )
     token = backend.tokens.issued[-1]
@@ -121,7 +129,10 @@ def test_bad_form_reports_every_error_and_changes_nothing(backend: Backend) -> N
             svc,
             principal,
             es.NewCorrespondent(
-                login="x", birth_name="", first_names="Paul", email="not-an-email",
+                login="x",
+                birth_name="",
+                first_names="Paul",
+                email="not-an-email",
                 contracts=(ContractAccess("M1000304"),),
             ),
         )
@@ -138,7 +149,10 @@ def test_secondary_cannot_get_more_than_the_principal_has(backend: Backend) -> N
             svc,
             principal,
             es.NewCorrespondent(
-                login="paul", birth_name="Durand", first_names="Paul", email="p@redwater.example",
+                login="paul",
+                birth_name="Durand",
+                first_names="Paul",
+                email="p@redwater.example",
                 contracts=(ContractAccess("M9999999"),),
             ),
         )
@@ -151,7 +165,10 @@ def test_contact_update_delete_and_listing(backend: Backend) -> None:
         svc,
         principal,
         es.NewCorrespondent(
-            login="paul", birth_name="Durand", first_names="Paul", email="p@redwater.example",
+            login="paul",
+            birth_name="Durand",
+            first_names="Paul",
+            email="p@redwater.example",
             contracts=(ContractAccess("M1000305"),),
         ),
     )
@@ -179,7 +196,10 @@ def test_company_sheet_shows_only_visible_groups(backend: Backend) -> None:
         svc,
         principal,
         es.NewCorrespondent(
-            login="paul", birth_name="Durand", first_names="Paul", email="p@redwater.example",
+            login="paul",
+            birth_name="Durand",
+            first_names="Paul",
+            email="p@redwater.example",
             contracts=(ContractAccess("M1000304", frozenset({"titulaire"})),),
         ),
     )
@@ -219,7 +239,9 @@ def test_no_use_case_reaches_outside_the_scope(
     es.create_secondary_correspondent(
         svc,
         principal,
-        es.NewCorrespondent(login="sec", birth_name="Durand", first_names="Paul", email="p@r.example", contracts=scope),
+        es.NewCorrespondent(
+            login="sec", birth_name="Durand", first_names="Paul", email="p@r.example", contracts=scope
+        ),
     )
     actor = es.activate_correspondent(svc, tokens.issued[-1], "un mot de passe 2026").correspondent_id
     allowed = {a.contract_number: a.populations for a in scope}
@@ -240,7 +262,11 @@ def test_no_use_case_reaches_outside_the_scope(
             svc,
             actor,
             es.NewCorrespondent(
-                login="third", birth_name="Roux", first_names="Ana", email="a@r.example", contracts=other_scope
+                login="third",
+                birth_name="Roux",
+                first_names="Ana",
+                email="a@r.example",
+                contracts=other_scope,
             ),
         )
     # the listing shows no one to a secondary

@@ -110,7 +110,9 @@ def mail() -> None:
 
 @mail.command("relay")
 @DATABASE_OPTION
-@click.option("--smtp-host", envvar="MUTUELLE_SMTP_HOST", default=None, help="Serveur SMTP ; sinon dossier var/mail.")
+@click.option(
+    "--smtp-host", envvar="MUTUELLE_SMTP_HOST", default=None, help="Serveur SMTP ; sinon dossier var/mail."
+)
 @click.option("--smtp-port", envvar="MUTUELLE_SMTP_PORT", default=587, show_default=True, type=int)
 @click.option("--smtp-user", envvar="MUTUELLE_SMTP_USER", default=None)
 @click.option("--smtp-password", envvar="MUTUELLE_SMTP_PASSWORD", default=None)
@@ -149,7 +151,9 @@ def mail_relay(
 
 
 @main.command()
-@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("var/demo"), show_default=True)
+@click.option(
+    "--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("var/demo"), show_default=True
+)
 def demo(workdir: Path) -> None:
     """Démonstration du back office sur une base SQLite embarquée."""
     from mutuelle_adapters.cli.demo import run_demo

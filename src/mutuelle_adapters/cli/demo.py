@@ -99,7 +99,9 @@ def run_demo(workdir: Path, console: Console) -> int:
     for column in ("Identifiant", "Nom", "Adresse e-mail", "Activé ?", "Contrats"):
         table.add_column(column)
     for view in employer_space.list_my_correspondents(svc, principal.correspondent_id):
-        table.add_row(view.login, view.name, mask_email(view.email), view.status.label, ", ".join(view.contracts))
+        table.add_row(
+            view.login, view.name, mask_email(view.email), view.status.label, ", ".join(view.contracts)
+        )
     console.print(table)
 
     console.rule("4. Fiche entreprise")

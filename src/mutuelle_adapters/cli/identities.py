@@ -15,8 +15,8 @@ from rich.table import Table
 
 from mutuelle_adapters.files.csv_io import read_csv
 from mutuelle_core.errors import DomainError, ValidationFailed, error_code
-from mutuelle_core.identity_check import IdentityInput, check_identity
 from mutuelle_core.i18n import message, translate
+from mutuelle_core.identity_check import IdentityInput, check_identity
 
 __all__ = ["IdentityReport", "LineResult", "check_identities_file"]
 
@@ -33,9 +33,7 @@ COLUMNS = {
 REQUIRED_COLUMNS = ("civility", "birth_name", "first_names", "birth_date", "nir", "iban")
 
 MISSING_COLUMNS = error_code("csv.missing_columns", "Colonnes manquantes dans l'en-tête : {columns}.")
-WRONG_FIELD_COUNT = error_code(
-    "csv.wrong_field_count", "La ligne a {count} colonnes au lieu de {expected}."
-)
+WRONG_FIELD_COUNT = error_code("csv.wrong_field_count", "La ligne a {count} colonnes au lieu de {expected}.")
 EMPTY_FILE = error_code("csv.empty", "Le fichier est vide.")
 
 LABEL_LINE = message("Ligne")
@@ -98,7 +96,10 @@ class IdentityReport:
 
     def print(self, console: Console) -> None:
         """A table of rejected lines, then the summary."""
-        t = (lambda m: translate(m, self.locale))
+
+        def t(m: str) -> str:
+            return translate(m, self.locale)
+
         table = Table(title=f"{t(LABEL_TITLE)} : {self.path}")
         for label in (LABEL_LINE, LABEL_FIELD, LABEL_CODE, LABEL_MESSAGE):
             table.add_column(t(label))
@@ -131,7 +132,9 @@ def check_identities_file(path: Path, *, locale: str = "fr") -> IdentityReport:
     results = []
     for row in rows[1:]:
         if len(row.fields) != len(header):
-            results.append(LineResult(row.line, (WRONG_FIELD_COUNT(None, count=len(row.fields), expected=len(header)),)))
+            results.append(
+                LineResult(row.line, (WRONG_FIELD_COUNT(None, count=len(row.fields), expected=len(header)),))
+            )
             continue
         values = {name: row.fields[i] for name, i in index.items()}
         try:

@@ -81,9 +81,7 @@ def parse_setup(data: dict[str, Any]) -> tuple[EmployerSetup, list[ContractSetup
     for i, c in enumerate(data.get("contracts", [])):
         path = f"contracts[{i}]"
         try:
-            settings = (
-                structure(c["settings"], ContractSettings) if "settings" in c else None
-            )
+            settings = structure(c["settings"], ContractSettings) if "settings" in c else None
             setup = ContractSetup(
                 number=str(c["number"]),
                 employer_id=employer.employer_id,
@@ -93,7 +91,12 @@ def parse_setup(data: dict[str, Any]) -> tuple[EmployerSetup, list[ContractSetup
                 end_date=c.get("end_date"),
                 settings=settings,
                 groups=tuple(
-                    GroupSetup(code=g["code"], category=g["category"], label=g["label"], population=g.get("population"))
+                    GroupSetup(
+                        code=g["code"],
+                        category=g["category"],
+                        label=g["label"],
+                        population=g.get("population"),
+                    )
                     for g in c.get("groups", [])
                 ),
                 products=tuple(

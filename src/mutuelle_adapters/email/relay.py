@@ -201,13 +201,11 @@ class OutboxRelay:
         attempts = entry.attempts + 1
         error = mask_personal_data(error.replace(entry.recipient, mask_email(entry.recipient)))
         give_up = permanent or attempts >= self.max_attempts
-        if give_up:
-            retry_at = GIVEN_UP_AT
-            error = f"{GIVEN_UP_PREFIX}{error}"
-        else:
-            retry_at = self.clock.now() + self.backoff(attempts)
+        retry_at = GIVEN_UP_AT if give_up else self.clock.now() + self.backoff(attempts)
         with self.uow_factory() as uow:
-            uow.outbox.mark_failed(entry.message_id, error, retry_at)
+            uow.outbox.mark_failed(
+                entry.message_id, f"{GIVEN_UP_PREFIX}{error}" if give_up else error, retry_at
+            )
             uow.commit()
         if give_up:
             logger.error(

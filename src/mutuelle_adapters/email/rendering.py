@@ -6,8 +6,7 @@ so on first. Filters: ``date`` (``12/05/2026``; ``date("long")`` → ``12 mai 20
 (``1 234,50 €``) for values given as ISO strings, ``Decimal`` or ``Money``.
 
 >>> from mutuelle_adapters.email.rendering import default_renderer
->>> from mutuelle_adapters.system import PARIS
-from mutuelle_core.ports import OutgoingMessage
+>>> from mutuelle_core.ports import OutgoingMessage
 >>> from mutuelle_core.values.identity import Email
 >>> r = default_renderer().render(OutgoingMessage(template="correspondent_activation",
 ...     to=Email.parse("jeanne@example.fr"),
@@ -22,7 +21,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from functools import cache
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import attrs
 import jinja2
@@ -105,11 +105,15 @@ class Jinja2Renderer:
         template: str,
         suffix: str,
         lang: str,
-        context: dict[str, object],
+        context: Mapping[str, Any],
         *,
         required: bool = True,
     ) -> str | None:
-        names = [f"{template}.{lang}.{suffix}", f"{template}.{suffix}"] if lang != "fr" else [f"{template}.{suffix}"]
+        names = (
+            [f"{template}.{lang}.{suffix}", f"{template}.{suffix}"]
+            if lang != "fr"
+            else [f"{template}.{suffix}"]
+        )
         try:
             tpl = env.select_template(names)
         except jinja2.TemplateNotFound:

@@ -3,8 +3,8 @@
 >>> from mutuelle_adapters.files.csv_io import read_csv_bytes, write_csv_bytes
 >>> data = "MME;Lefèvre;Anaïs;a@b.fr\\r\\n\\r\\nM;Durand;Paul;p@b.fr\\r\\n".encode("cp1252")
 >>> table = read_csv_bytes(data)
->>> table.encoding, table.delimiter, [(r.line, r.fields[1]) for r in table.rows]
-('cp1252', ';', [(1, 'Lefèvre'), (2, ''), (3, 'Durand')])
+>>> table.encoding, table.delimiter, [(r.line, r.fields[0], r.is_blank) for r in table.rows]
+('cp1252', ';', [(1, 'MME', False), (2, '', True), (3, 'M', False)])
 >>> write_csv_bytes([["Nom", "Prénom"], ["LEFÈVRE", "Anaïs"]])[:3] == b"\\xef\\xbb\\xbf"
 True
 """

@@ -27,6 +27,7 @@ from mutuelle_core.ports import Clock, IdGenerator
 
 if TYPE_CHECKING:
     from mutuelle_adapters.email.rendering import MessageRenderer
+    from mutuelle_adapters.memory.uow import MemoryUnitOfWorkImpl
 
 __all__ = ["MemoryDatabase", "MemoryUnitOfWork", "Table"]
 
@@ -129,7 +130,7 @@ class MemoryDatabase:
         self.failure_hook: Callable[[str], None] | None = None
         """Called with the table name before each write: tests use it to inject failures."""
 
-    def unit_of_work(self) -> MemoryUnitOfWork:
+    def unit_of_work(self) -> MemoryUnitOfWorkImpl:
         """A new unit of work over this database."""
         from mutuelle_adapters.memory.uow import MemoryUnitOfWorkImpl
 
@@ -216,5 +217,3 @@ class MemoryUnitOfWork:
     def iter_table(self, name: str) -> Iterator[Any]:
         """Every row of a table as this unit of work sees it."""
         yield from self._view(name).values()
-
-

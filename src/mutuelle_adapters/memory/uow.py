@@ -166,7 +166,9 @@ class MemoryOutbox:
         entry = self.get(message_id)
         self._t.put(
             message_id,
-            attrs.evolve(entry, attempts=entry.attempts + 1, last_error=error[:500], next_attempt_at=retry_at),
+            attrs.evolve(
+                entry, attempts=entry.attempts + 1, last_error=error[:500], next_attempt_at=retry_at
+            ),
         )
 
     def get(self, message_id: str) -> OutboxEntry:
@@ -199,7 +201,9 @@ class MemoryDocuments:
 
     def list_for_owner(self, owner: str) -> Sequence[Document]:
         """See :class:`mutuelle_core.ports.DocumentStore`."""
-        return sorted((d for d in self._t.values() if d.owner == owner), key=lambda d: (d.created_at, d.document_id))
+        return sorted(
+            (d for d in self._t.values() if d.owner == owner), key=lambda d: (d.created_at, d.document_id)
+        )
 
 
 class MemoryReferences:

@@ -35,7 +35,7 @@ from mutuelle_core.serialization import converter
 from mutuelle_core.values.company import Siren, Siret
 from mutuelle_core.values.identity import Email, PersonName, Phone, PostalAddress
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]
 
 
 def utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -77,7 +77,9 @@ def employer_from_row(r: Row) -> Employer:
     )
 
 
-def contract_to_rows(c: CollectiveContract) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+def contract_to_rows(
+    c: CollectiveContract,
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     """Columns of ``contracts``, ``assured_groups`` and ``products``."""
     head = {
         "number": c.number,
@@ -128,7 +130,10 @@ def contract_from_rows(head: Row, groups: Iterable[Row], products: Iterable[Row]
         settings=converter.structure(head["settings"], ContractSettings),
         groups=tuple(
             AssuredGroup(
-                code=g["code"], category=GroupCategory(g["category"]), label=g["label"], population=g["population"]
+                code=g["code"],
+                category=GroupCategory(g["category"]),
+                label=g["label"],
+                population=g["population"],
             )
             for g in sorted(groups, key=lambda g: g["position"])
         ),
@@ -185,7 +190,9 @@ def correspondent_from_rows(r: Row, scopes: Sequence[Row]) -> Correspondent:
     """A :class:`Correspondent` from its rows."""
     expires = utc(r["activation_expires_at"])
     activation = (
-        None if r["activation_token_hash"] is None or expires is None else ActivationToken(r["activation_token_hash"], expires)
+        None
+        if r["activation_token_hash"] is None or expires is None
+        else ActivationToken(r["activation_token_hash"], expires)
     )
     return Correspondent(
         correspondent_id=r["correspondent_id"],

@@ -79,7 +79,9 @@ contracts = Table(
 assured_groups = Table(
     "assured_groups",
     metadata,
-    Column("contract_number", String(20), ForeignKey("contracts.number", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "contract_number", String(20), ForeignKey("contracts.number", ondelete="CASCADE"), primary_key=True
+    ),
     Column("code", String(10), primary_key=True),
     Column("category", String(1), nullable=False),
     Column("label", String(100), nullable=False),
@@ -178,4 +180,3 @@ reference_counters = Table(
     Column("kind", String(50), primary_key=True),
     Column("value", Integer, nullable=False),
 )
-

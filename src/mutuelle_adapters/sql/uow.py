@@ -46,7 +46,9 @@ class _Repo:
         new_version = loaded + 1
         values = {k: v for k, v in row.items() if k != key_col.name}
         values["version"] = new_version
-        result = self.conn.execute(update(table).where(and_(key_col == key, table.c.version == loaded)).values(values))
+        result = self.conn.execute(
+            update(table).where(and_(key_col == key, table.c.version == loaded)).values(values)
+        )
         if result.rowcount != 1:
             exists = self.conn.execute(select(key_col).where(key_col == key)).first()
             if exists is None:
@@ -70,7 +72,11 @@ class SqlEmployers(_Repo):
 
     def find(self, employer_id: str) -> Employer | None:
         """See :class:`mutuelle_core.ports.EmployerRepository`."""
-        row = self.conn.execute(select(t.employers).where(t.employers.c.employer_id == employer_id)).mappings().first()
+        row = (
+            self.conn.execute(select(t.employers).where(t.employers.c.employer_id == employer_id))
+            .mappings()
+            .first()
+        )
         return None if row is None else mapping.employer_from_row(row)
 
     def get(self, employer_id: str) -> Employer:
@@ -115,7 +121,9 @@ class SqlContracts(_Repo):
         groups = self.conn.execute(
             select(t.assured_groups).where(t.assured_groups.c.contract_number == number)
         ).mappings()
-        products = self.conn.execute(select(t.products).where(t.products.c.contract_number == number)).mappings()
+        products = self.conn.execute(
+            select(t.products).where(t.products.c.contract_number == number)
+        ).mappings()
         return mapping.contract_from_rows(head, list(groups), list(products))
 
     def get(self, number: str) -> CollectiveContract:
@@ -137,7 +145,9 @@ class SqlContracts(_Repo):
         head, groups, products = mapping.contract_to_rows(contract)
         version = self._versioned_update(t.contracts, t.contracts.c.number, contract.number, head, "contrat")
         self.conn.execute(delete(t.products).where(t.products.c.contract_number == contract.number))
-        self.conn.execute(delete(t.assured_groups).where(t.assured_groups.c.contract_number == contract.number))
+        self.conn.execute(
+            delete(t.assured_groups).where(t.assured_groups.c.contract_number == contract.number)
+        )
         self._write_children(groups, products)
         return _stored(contract, self._uow, version)  # type: ignore[no-any-return]
 
@@ -199,7 +209,11 @@ class SqlCorrespondents(_Repo):
             raise DUPLICATE_LOGIN("login", login=correspondent.login)
         head, scopes = mapping.correspondent_to_rows(attrs.evolve(correspondent, version=1))
         self._insert(
-            t.correspondents, t.correspondents.c.correspondent_id, correspondent.correspondent_id, head, "correspondant"
+            t.correspondents,
+            t.correspondents.c.correspondent_id,
+            correspondent.correspondent_id,
+            head,
+            "correspondant",
         )
         self.conn.execute(insert(t.correspondent_scopes), scopes)
         return _stored(correspondent, self._uow, 1)  # type: ignore[no-any-return]
@@ -296,7 +310,9 @@ class SqlOutbox(_Repo):
 
     def get(self, message_id: str) -> OutboxEntry:
         """See :class:`mutuelle_core.ports.Outbox`."""
-        row = self.conn.execute(select(t.outbox).where(t.outbox.c.message_id == message_id)).mappings().first()
+        row = (
+            self.conn.execute(select(t.outbox).where(t.outbox.c.message_id == message_id)).mappings().first()
+        )
         if row is None:
             raise NOT_FOUND(None, what=f"message {message_id}")
         return mapping.outbox_from_row(row)
@@ -313,12 +329,20 @@ class SqlDocuments(_Repo):
     def put(self, document: Document) -> None:
         """See :class:`mutuelle_core.ports.DocumentStore`."""
         self._insert(
-            t.documents, t.documents.c.document_id, document.document_id, mapping.document_to_row(document), "document"
+            t.documents,
+            t.documents.c.document_id,
+            document.document_id,
+            mapping.document_to_row(document),
+            "document",
         )
 
     def get(self, document_id: str) -> Document:
         """See :class:`mutuelle_core.ports.DocumentStore`."""
-        row = self.conn.execute(select(t.documents).where(t.documents.c.document_id == document_id)).mappings().first()
+        row = (
+            self.conn.execute(select(t.documents).where(t.documents.c.document_id == document_id))
+            .mappings()
+            .first()
+        )
         if row is None:
             raise NOT_FOUND(None, what=f"document {document_id}")
         return mapping.document_from_row(row)

@@ -83,7 +83,9 @@ class EmployerScope:
 
     def visible_groups(self, contract: CollectiveContract) -> tuple[AssuredGroup, ...]:
         """The groups of a contract (already checked) whose population the actor may see."""
-        return tuple(g for g in contract.groups if self.access.allows_population(contract.number, g.population))
+        return tuple(
+            g for g in contract.groups if self.access.allows_population(contract.number, g.population)
+        )
 
     def visible_contracts(self, uow: UnitOfWork) -> list[CollectiveContract]:
         """Every contract in the actor's scope, by number."""
@@ -110,6 +112,4 @@ class EmployerScope:
 
     def managed(self, others: Iterable[Correspondent]) -> list[Correspondent]:
         """The correspondents among ``others`` the actor manages (itself excluded)."""
-        return [
-            o for o in others if o.correspondent_id != self.actor.correspondent_id and self.manages(o)
-        ]
+        return [o for o in others if o.correspondent_id != self.actor.correspondent_id and self.manages(o)]

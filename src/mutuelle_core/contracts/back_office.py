@@ -67,7 +67,9 @@ EMPLOYER_EXISTS = error_code("employer.duplicate", "L'entreprise {employer_id} e
 CONTRACT_NOT_OF_EMPLOYER = error_code(
     "correspondent.contract_not_of_employer", "Ces contrats n'appartiennent pas à l'entreprise : {numbers}."
 )
-ENUM_INVALID = error_code("field.invalid_choice", "Valeur « {value} » non reconnue ; valeurs possibles : {choices}.")
+ENUM_INVALID = error_code(
+    "field.invalid_choice", "Valeur « {value} » non reconnue ; valeurs possibles : {choices}."
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -310,4 +312,3 @@ def create_principal_correspondent(svc: Services, setup: PrincipalSetup) -> Corr
         uow.outbox.add(activation_message(stored, employer, svc.links.correspondent_activation(token)))
         uow.commit()
     return stored
-

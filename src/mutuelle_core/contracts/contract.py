@@ -64,7 +64,8 @@ CONTRACT_END_BEFORE_START = error_code(
     "contract.end_before_effective_date", "La date de fin du contrat précède sa date d'effet."
 )
 GROUP_INVALID_CODE = error_code(
-    "group.invalid_code", "Le code du groupe d'assurés doit commencer par sa catégorie (A, P, E ou M) : {code}."
+    "group.invalid_code",
+    "Le code du groupe d'assurés doit commencer par sa catégorie (A, P, E ou M) : {code}.",
 )
 GROUP_DUPLICATE = error_code("group.duplicate", "Le groupe d'assurés {code} existe déjà dans ce contrat.")
 GROUP_UNKNOWN = error_code("group.unknown", "Le groupe d'assurés {code} n'existe pas dans ce contrat.")
@@ -83,7 +84,8 @@ PRODUCT_OPTION_WITHOUT_BASE = error_code(
     "L'option {code} ne peut exister sans produit de base en vigueur dans le groupe {group}.",
 )
 PRODUCT_RADIATION_BEFORE_START = error_code(
-    "product.radiation_before_start", "La date de radiation du produit {code} précède sa date de début d'effet."
+    "product.radiation_before_start",
+    "La date de radiation du produit {code} précède sa date de début d'effet.",
 )
 SETTINGS_INVALID = error_code("contract.settings_invalid", "Paramètre de contrat invalide : {setting}.")
 
@@ -201,7 +203,8 @@ class ContractSettings:
         checks = {
             "invitation_validity_months": 1 <= self.invitation_validity_months <= 12,
             "reminder_after_days": 1 <= self.reminder_after_days <= 60,
-            "auto_enrol_delay_days": self.auto_enrol_delay_days is None or 1 <= self.auto_enrol_delay_days <= 366,
+            "auto_enrol_delay_days": self.auto_enrol_delay_days is None
+            or 1 <= self.auto_enrol_delay_days <= 366,
             "child_age_limit": 1 <= self.child_age_limit <= self.student_age_limit <= 30,
             "debit_day": 1 <= self.debit_day <= 28,
             "free_from_child_rank": self.free_from_child_rank is None or self.free_from_child_rank >= 1,
@@ -385,7 +388,7 @@ class CollectiveContract:
         """Add a product, enforcing the contract's dates and one base per group at any date."""
         if any(p.code == product.code for p in self.products):
             raise PRODUCT_DUPLICATE("code", code=product.code)
-        self._check_product(product, [p for p in self.products])
+        self._check_product(product, list(self.products))
         return self._changed(f"product {product.code} added", at, products=(*self.products, product))
 
     def radiate_product(self, code: str, on: dt.date, *, at: dt.datetime | None = None) -> CollectiveContract:
@@ -400,7 +403,9 @@ class CollectiveContract:
         products = tuple(updated if p.code == code else p for p in self.products)
         return self._changed(f"product {code} radiated", at, products=products)
 
-    def change_settings(self, settings: ContractSettings, *, at: dt.datetime | None = None) -> CollectiveContract:
+    def change_settings(
+        self, settings: ContractSettings, *, at: dt.datetime | None = None
+    ) -> CollectiveContract:
         """Replace the contract's settings."""
         return self._changed("settings changed", at, settings=settings)
 
@@ -431,7 +436,10 @@ class CollectiveContract:
         bases = [p for p in products if p.group_code == option.group_code and p.level is ProductLevel.BASE]
         covered = any(
             b.start_date <= option.start_date
-            and (b.radiation_date is None or (option.radiation_date is not None and option.radiation_date <= b.radiation_date))
+            and (
+                b.radiation_date is None
+                or (option.radiation_date is not None and option.radiation_date <= b.radiation_date)
+            )
             for b in bases
         )
         if not covered:

@@ -61,7 +61,9 @@ PASSWORD_WEAK = error_code(
     "Le mot de passe doit comporter au moins 12 caractères dont une lettre et un chiffre.",
 )
 CORRESPONDENT_DELETED = error_code("correspondent.deleted", "Ce compte correspondant a été supprimé.")
-CORRESPONDENT_INACTIVE = error_code("correspondent.inactive", "Ce compte correspondant n'est pas encore activé.")
+CORRESPONDENT_INACTIVE = error_code(
+    "correspondent.inactive", "Ce compte correspondant n'est pas encore activé."
+)
 
 _LOGIN = re.compile(r"[A-Za-z0-9._@-]{3,64}")
 
@@ -295,7 +297,11 @@ class Correspondent:
             raise TOKEN_INVALID("token")
         if now >= activation.expires_at:
             raise TOKEN_EXPIRED("token")
-        if len(password) < 12 or not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password):
+        if (
+            len(password) < 12
+            or not any(c.isalpha() for c in password)
+            or not any(c.isdigit() for c in password)
+        ):
             raise PASSWORD_WEAK("password")
         return attrs.evolve(
             self,
@@ -357,4 +363,6 @@ class Correspondent:
 
     def check_password(self, password: str) -> bool:
         """True when ``password`` is this active account's password."""
-        return self.can_act and self.password_hash is not None and verify_password(password, self.password_hash)
+        return (
+            self.can_act and self.password_hash is not None and verify_password(password, self.password_hash)
+        )

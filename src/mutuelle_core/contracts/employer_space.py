@@ -162,7 +162,12 @@ def update_my_contact(svc: Services, actor_id: str, form: ContactDetails) -> Cor
     with svc.uow() as uow:
         actor = EmployerScope.load(uow, actor_id).actor
         changed = actor.change_contact(
-            email=email, mobile=mobile, phone=phone, fax=fax, notification_email=notification, now=svc.clock.now()
+            email=email,
+            mobile=mobile,
+            phone=phone,
+            fax=fax,
+            notification_email=notification,
+            now=svc.clock.now(),
         )
         stored = uow.correspondents.update(changed)
         uow.commit()
@@ -183,7 +188,9 @@ def list_my_correspondents(svc: Services, actor_id: str) -> list[CorrespondentVi
         scope = EmployerScope.load(uow, actor_id)
         others = uow.correspondents.list_for_employer(scope.actor.employer_id)
         return [
-            CorrespondentView.of(c) for c in scope.managed(others) if c.status is not CorrespondentStatus.DELETED
+            CorrespondentView.of(c)
+            for c in scope.managed(others)
+            if c.status is not CorrespondentStatus.DELETED
         ]
 
 
@@ -200,7 +207,7 @@ class GroupSheet:
 
 @attrs.frozen(kw_only=True)
 class CompanySheet:
-    """"Fiche entreprise": the employer, the contract and the groups the actor may see."""
+    """ "Fiche entreprise": the employer, the contract and the groups the actor may see."""
 
     contract_number: str
     employer_name: str
@@ -226,7 +233,10 @@ def company_sheet(svc: Services, actor_id: str, contract_number: str) -> Company
                 category=g.category.value,
                 population=g.population,
                 products=tuple(
-                    sorted((p for p in contract.products if p.group_code == g.code), key=lambda p: (p.level, p.code))
+                    sorted(
+                        (p for p in contract.products if p.group_code == g.code),
+                        key=lambda p: (p.level, p.code),
+                    )
                 ),
             )
             for g in scope.visible_groups(contract)

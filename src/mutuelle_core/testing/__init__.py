@@ -21,8 +21,8 @@ import datetime as dt
 from decimal import Decimal
 
 from hypothesis import strategies as st
+from stdnum import luhn
 from stdnum.fr import nir as stdnum_nir
-from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 
 from mutuelle_core.values.identity import PersonName, Sex
@@ -46,7 +46,9 @@ _DEPARTMENTS = [f"{d:02d}" for d in range(1, 96)] + ["2A", "2B", "99"]
 
 
 @st.composite
-def nirs(draw: st.DrawFn, sex: Sex | None = None, birth_date: dt.date | None = None, spaced: bool = False) -> str:
+def nirs(
+    draw: st.DrawFn, sex: Sex | None = None, birth_date: dt.date | None = None, spaced: bool = False
+) -> str:
     """Valid NIRs as text (compact by default), optionally for a given sex and birth date."""
     if sex is None:
         sex_digit = draw(st.sampled_from("1278"))
@@ -108,7 +110,7 @@ def iban_near_misses(draw: st.DrawFn) -> str:
 def sirens(draw: st.DrawFn) -> str:
     """Valid SIRENs (Luhn checksum)."""
     body = f"{draw(st.integers(0, 10**8 - 1)):08d}"
-    return body + str(stdnum_siren.calc_check_digit(body))
+    return body + str(luhn.calc_check_digit(body))
 
 
 @st.composite
@@ -130,7 +132,19 @@ def sirets(draw: st.DrawFn) -> str:
                 return body + key
 
 
-_FIRST = ["Jeanne", "Jean-Pierre", "Anaïs", "Éloïse", "Noël", "Chloé", "Zoé", "Loïc", "Ève", "Gaëlle", "Hélène"]
+_FIRST = [
+    "Jeanne",
+    "Jean-Pierre",
+    "Anaïs",
+    "Éloïse",
+    "Noël",
+    "Chloé",
+    "Zoé",
+    "Loïc",
+    "Ève",
+    "Gaëlle",
+    "Hélène",
+]
 _FAMILY = ["MARTIN", "LEFÈVRE", "D'ARTAGNAN", "DUPONT-AIGNAN", "N'DIAYE", "GARÇON", "BERNARD", "LÉGER"]
 
 
@@ -154,7 +168,7 @@ def emails(draw: st.DrawFn) -> str:
     return f"{local}{'.' + extra if extra else ''}@{domain}.{tld}"
 
 
-def money(min_cents: int = -10**9, max_cents: int = 10**9) -> st.SearchStrategy[Money]:
+def money(min_cents: int = -(10**9), max_cents: int = 10**9) -> st.SearchStrategy[Money]:
     """Amounts in euros, exact to the cent."""
     return st.integers(min_cents, max_cents).map(lambda c: Money(Decimal(c).scaleb(-2)))
 

@@ -1,0 +1,1 @@
+"""Value objects: identifiers, money, dates, identity; validated at construction."""

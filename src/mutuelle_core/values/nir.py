@@ -44,10 +44,12 @@ NIR_INVALID_FORMAT = error_code(
     "Le NIR ne peut contenir que des chiffres (et 2A ou 2B pour la Corse).",
 )
 NIR_INVALID_LENGTH = error_code(
-    "nir.invalid_length", "Le NIR doit comporter 13 chiffres suivis de la clé de 2 chiffres ({length} saisis)."
+    "nir.invalid_length",
+    "Le NIR doit comporter 13 chiffres suivis de la clé de 2 chiffres ({length} saisis).",
 )
 NIR_MISSING_KEY = error_code(
-    "nir.missing_key", "La clé du NIR (2 derniers chiffres) est obligatoire : elle permet de déceler les erreurs de saisie."
+    "nir.missing_key",
+    "La clé du NIR (2 derniers chiffres) est obligatoire : elle permet de déceler les erreurs de saisie.",
 )
 NIR_INVALID_KEY = error_code(
     "nir.invalid_key", "La clé du NIR ne correspond pas au numéro : vérifiez chaque chiffre."
@@ -197,7 +199,9 @@ class NIR:
         """The usual presentation, ``2 13 05 54 395 557 28``."""
         return str(stdnum_nir.format(self.value))
 
-    def mismatches(self, *, sex: Sex | None = None, birth_date: dt.date | None = None) -> tuple[DomainError, ...]:
+    def mismatches(
+        self, *, sex: Sex | None = None, birth_date: dt.date | None = None
+    ) -> tuple[DomainError, ...]:
         """The inconsistencies between this number and a person's sex and birth date.
 
         The month is compared only when the number carries a real month (01-12).

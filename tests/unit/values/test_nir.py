@@ -141,10 +141,10 @@ def test_repr_and_errors_mask_the_number() -> None:
     nir = NIR.parse("1850575123456", key="73")
     assert repr(nir) == "NIR('1 85 ** ** *** *** 73')"
     assert "75123456" not in repr(nir)
-    try:
+    with pytest.raises(DomainError) as exc:
         NIR.parse("1850575123456 74")
-    except DomainError as err:
-        assert "75123456" not in str(err) + repr(err) + str(err.to_dict())
+    err = exc.value
+    assert "75123456" not in str(err) + repr(err) + str(err.to_dict())
 
 
 def test_constructor_validates_too() -> None:
