@@ -11,7 +11,8 @@ import pytest
 
 collect_ignore_glob = ["src/mutuelle_adapters/sql/migrations/*", "noxfile.py", "benchmarks/*", "scripts/*"]
 
-_FENCE = re.compile(r"^```(?:pycon|python|py)?\s*\n(.*?)^```", re.M | re.S)
+_FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.M | re.S)
+_PYTHON = {"", "pycon", "python", "py"}
 
 
 class MarkdownDoctestFile(pytest.File):
@@ -19,7 +20,7 @@ class MarkdownDoctestFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item]:
         text = self.path.read_text(encoding="utf-8")
-        blocks = [m.group(1) for m in _FENCE.finditer(text) if ">>>" in m.group(1)]
+        blocks = [m.group(2) for m in _FENCE.finditer(text) if m.group(1) in _PYTHON and ">>>" in m.group(2)]
         if not blocks:
             return
         source = "\n".join(blocks)
@@ -47,6 +48,6 @@ class MarkdownDoctestItem(pytest.Item):
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
-    if file_path.suffix == ".md" and "docs" in file_path.parts:
+    if file_path.suffix == ".md" and ("docs" in file_path.parts or file_path.name == "README.md"):
         return MarkdownDoctestFile.from_parent(parent, path=file_path)
     return None

@@ -19,9 +19,9 @@ so on first. Filters: ``date`` (``12/05/2026``; ``date("long")`` → ``12 mai 20
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from functools import cache
-from collections.abc import Mapping
 from typing import Any, Protocol
 
 import attrs
