@@ -26,7 +26,9 @@ from mutuelle_adapters.memory.fakes import FixedClock, PredictableTokens, Sequen
 from mutuelle_adapters.sql import tables
 from mutuelle_adapters.sql.database import make_engine, sqlite_url, upgrade
 from mutuelle_adapters.sql.uow import SqlUnitOfWorkFactory
+from mutuelle_adapters.signature import LocalSignatureService
 from mutuelle_core.ports import UnitOfWork
+from mutuelle_core.services import Services
 
 settings.register_profile("ci", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", deadline=None)
@@ -58,6 +60,11 @@ class Backend:
 
     def uow(self) -> UnitOfWork:
         return self.uow_factory()
+
+    def services(self) -> Services:
+        return Services(
+            uow=self.uow_factory, clock=self.clock, ids=self.ids, tokens=self.tokens, signature=LocalSignatureService()
+        )
 
 
 @pytest.fixture(scope="session")

@@ -24,8 +24,9 @@ from mutuelle_adapters.memory import MemoryDatabase
 from mutuelle_adapters.sql.database import make_engine, sqlite_url, upgrade
 from mutuelle_adapters.sql.uow import SqlUnitOfWorkFactory
 from mutuelle_adapters.system import SecretTokens, SystemClock, UuidGenerator
-from mutuelle_core.ports import Clock, IdGenerator, TokenGenerator, UnitOfWorkFactory
-from mutuelle_core.services import PortalLinks, Services
+from mutuelle_adapters.signature import LocalSignatureService
+from mutuelle_core.ports import Clock, IdGenerator, SignatureService, TokenGenerator, UnitOfWorkFactory
+from mutuelle_core.services import InsurerProfile, PortalLinks, Services
 
 __all__ = ["DEFAULT_DATABASE", "DEFAULT_MAIL_DIR", "App", "build_app"]
 
@@ -53,6 +54,8 @@ def build_app(
     ids: IdGenerator | None = None,
     tokens: TokenGenerator | None = None,
     links: PortalLinks | None = None,
+    insurer: InsurerProfile | None = None,
+    signature: SignatureService | None = None,
     migrate: bool = False,
 ) -> App:
     """Wire the adapters.
@@ -64,6 +67,8 @@ def build_app(
         mail_dir: folder for the folder transport (default ``var/mail``).
         clock, ids, tokens: replace the system clock, UUIDs and secrets (tests, demos, replays).
         links: the portals' public addresses used in e-mailed links.
+        insurer: the insurer's name and SEPA creditor identifier on documents.
+        signature: the electronic signature service (default: the local evidence recorder).
         migrate: apply the migrations before returning (the schema is never created otherwise).
     """
     clock = clock or SystemClock()
@@ -83,7 +88,15 @@ def build_app(
         if migrate:
             upgrade(engine)
         uow_factory = SqlUnitOfWorkFactory(engine, clock=clock, ids=ids)
-    services = Services(uow=uow_factory, clock=clock, ids=ids, tokens=tokens, links=links or PortalLinks())
+    services = Services(
+        uow=uow_factory,
+        clock=clock,
+        ids=ids,
+        tokens=tokens,
+        signature=signature or LocalSignatureService(),
+        links=links or PortalLinks(),
+        insurer=insurer or InsurerProfile(),
+    )
     transport: Transport = (
         SmtpTransport(smtp) if smtp is not None else FolderTransport(Path(mail_dir or DEFAULT_MAIL_DIR))
     )

@@ -17,20 +17,24 @@ block without committing rolls everything back (tables, outbox and documents ali
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
 import attrs
 
+from mutuelle_core.affiliation.affiliation import Affiliation
+from mutuelle_core.affiliation.transitions import AffiliationStatus
 from mutuelle_core.contracts.contract import CollectiveContract
 from mutuelle_core.contracts.correspondent import Correspondent
 from mutuelle_core.contracts.employer import Employer
 from mutuelle_core.events import DomainEvent
 from mutuelle_core.masking import mask_email
+from mutuelle_core.signature import SignatureEvidence
 from mutuelle_core.values.identity import Email
 
 __all__ = [
+    "AffiliationRepository",
     "Clock",
     "ContractRepository",
     "CorrespondentRepository",
@@ -42,6 +46,7 @@ __all__ = [
     "OutboxEntry",
     "OutgoingMessage",
     "ReferenceGenerator",
+    "SignatureService",
     "TokenGenerator",
     "UnitOfWork",
     "UnitOfWorkFactory",
@@ -255,6 +260,56 @@ class DocumentStore(Protocol):
         ...
 
 
+class SignatureService(Protocol):
+    """Electronic signature of generated documents (BIA, SEPA mandate, notice, designation clause)."""
+
+    def sign(self, *, signer: str, documents: Sequence[Document], at: dt.datetime) -> SignatureEvidence:
+        """Have ``signer`` sign ``documents``; returns the evidence (signer, time, SHA-256 of each)."""
+        ...
+
+
+class AffiliationRepository(Protocol):
+    """Affiliation files, by id, by link token, by contract and by status."""
+
+    def find(self, affiliation_id: str) -> Affiliation | None:
+        """The affiliation, or ``None``."""
+        ...
+
+    def get(self, affiliation_id: str) -> Affiliation:
+        """The affiliation (``not_found`` otherwise)."""
+        ...
+
+    def add(self, affiliation: Affiliation) -> Affiliation:
+        """Store a new affiliation."""
+        ...
+
+    def add_many(self, affiliations: Sequence[Affiliation]) -> None:
+        """Store many new affiliations at once (bulk invitations)."""
+        ...
+
+    def update(self, affiliation: Affiliation) -> Affiliation:
+        """Store a changed affiliation; returns it with its new version."""
+        ...
+
+    def find_by_link(self, token_hash: str) -> Affiliation | None:
+        """The affiliation whose pending link has this token hash."""
+        ...
+
+    def existing_keys(self, contract_number: str, keys: Collection[str]) -> set[str]:
+        """Among ``keys``, the person keys already invited, affiliated or dispensed on the contract."""
+        ...
+
+    def list_for_contract(
+        self, contract_number: str, statuses: Collection[AffiliationStatus] | None = None
+    ) -> Sequence[Affiliation]:
+        """The contract's affiliations (optionally in some statuses), by name."""
+        ...
+
+    def list_in_status(self, statuses: Collection[AffiliationStatus]) -> Sequence[Affiliation]:
+        """Every affiliation in one of ``statuses``, all contracts (for the time-driven jobs)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository, the outbox and the document store."""
 
@@ -271,6 +326,11 @@ class UnitOfWork(Protocol):
     @property
     def correspondents(self) -> CorrespondentRepository:
         """Correspondent accounts."""
+        ...
+
+    @property
+    def affiliations(self) -> AffiliationRepository:
+        """Affiliation files."""
         ...
 
     @property

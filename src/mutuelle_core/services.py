@@ -8,9 +8,19 @@ from __future__ import annotations
 
 import attrs
 
-from mutuelle_core.ports import Clock, IdGenerator, TokenGenerator, UnitOfWorkFactory
+from mutuelle_core.ports import Clock, IdGenerator, SignatureService, TokenGenerator, UnitOfWorkFactory
+from mutuelle_core.values.bank import SepaCreditorId
 
-__all__ = ["PortalLinks", "Services"]
+__all__ = ["InsurerProfile", "PortalLinks", "Services"]
+
+
+@attrs.frozen
+class InsurerProfile:
+    """The insurer as it appears on documents: name, SEPA creditor identifier (ICS), contact."""
+
+    name: str = "Mutuelle Exemple"
+    creditor_id: SepaCreditorId = attrs.field(factory=lambda: SepaCreditorId.parse("FR72ZZZ123456"))
+    address: str = "1 rue de la Santé, 75013 PARIS"
 
 
 @attrs.frozen
@@ -37,4 +47,6 @@ class Services:
     clock: Clock
     ids: IdGenerator
     tokens: TokenGenerator
+    signature: SignatureService
     links: PortalLinks = PortalLinks()
+    insurer: InsurerProfile = InsurerProfile()

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from mutuelle_adapters.memory import MemoryDatabase
 from mutuelle_adapters.memory.fakes import FixedClock, PredictableTokens, SequentialIds
+from mutuelle_adapters.signature import LocalSignatureService
 from mutuelle_core.contracts import back_office as bo
 from mutuelle_core.contracts import employer_space as es
 from mutuelle_core.contracts.correspondent import ContractAccess, CorrespondentStatus
@@ -21,7 +22,7 @@ D = dt.date
 
 
 def services(b: Backend) -> Services:
-    return Services(uow=b.uow_factory, clock=b.clock, ids=b.ids, tokens=b.tokens)
+    return b.services()
 
 
 def contract_setup(number: str, employer_id: str = "emp-1") -> bo.ContractSetup:
@@ -232,7 +233,9 @@ def test_no_use_case_reaches_outside_the_scope(
 ) -> None:
     clock, tokens = FixedClock(START), PredictableTokens()
     db = MemoryDatabase(clock=clock, ids=SequentialIds())
-    svc = Services(uow=db.unit_of_work, clock=clock, ids=SequentialIds("x"), tokens=tokens)
+    svc = Services(
+        uow=db.unit_of_work, clock=clock, ids=SequentialIds("x"), tokens=tokens, signature=LocalSignatureService()
+    )
     principal = set_up_redwater(svc)
     bo.set_up_employer(svc, bo.EmployerSetup(employer_id="emp-2", name="Bluewater"))
     bo.set_up_contract(svc, contract_setup("M1000306", "emp-2"))

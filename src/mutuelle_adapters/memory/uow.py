@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import attrs
 
 from mutuelle_adapters.email.rendering import MessageRenderer
 from mutuelle_adapters.memory.store import MemoryDatabase, MemoryUnitOfWork, Table
+from mutuelle_core.affiliation.affiliation import Affiliation
+from mutuelle_core.affiliation.transitions import AffiliationStatus
 from mutuelle_core.contracts.contract import CollectiveContract
 from mutuelle_core.contracts.correspondent import Correspondent, CorrespondentStatus
 from mutuelle_core.contracts.employer import Employer
@@ -121,6 +123,64 @@ class MemoryCorrespondents:
         return sorted((c for c in self._t.values() if c.employer_id == employer_id), key=lambda c: c.login)
 
 
+class MemoryAffiliations:
+    """Affiliation files in memory."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._t: Table[Affiliation] = Table(uow, "affiliations", "dossier")
+
+    def find(self, affiliation_id: str) -> Affiliation | None:
+        """See :class:`mutuelle_core.ports.AffiliationRepository`."""
+        return self._t.find(affiliation_id)
+
+    def get(self, affiliation_id: str) -> Affiliation:
+        """See :class:`mutuelle_core.ports.AffiliationRepository`."""
+        return self._t.get(affiliation_id)
+
+    def add(self, affiliation: Affiliation) -> Affiliation:
+        """See :class:`mutuelle_core.ports.AffiliationRepository`."""
+        return self._t.insert(affiliation.affiliation_id, affiliation)
+
+    def add_many(self, affiliations: Sequence[Affiliation]) -> None:
+        """See :class:`mutuelle_core.ports.AffiliationRepository`."""
+        for a in affiliations:
+            self._t.insert(a.affiliation_id, a)
+
+    def update(self, affiliation: Affiliation) -> Affiliation:
+        """See :class:`mutuelle_core.ports.AffiliationRepository`."""
+        return self._t.replace(affiliation.affiliation_id, affiliation)
+
+    def find_by_link(self, token_hash: str) -> Affiliation | None:
+        """See :class:`mutuelle_core.ports.AffiliationRepository`."""
+        return next((a for a in self._t.values() if a.link is not None and a.link.token_hash == token_hash), None)
+
+    def existing_keys(self, contract_number: str, keys: Collection[str]) -> set[str]:
+        """See :class:`mutuelle_core.ports.AffiliationRepository`."""
+        wanted = set(keys)
+        return {
+            a.person_key
+            for a in self._t.values()
+            if a.contract_number == contract_number and a.person_key in wanted and a.status.counts_as_existing
+        }
+
+    def list_for_contract(
+        self, contract_number: str, statuses: Collection[AffiliationStatus] | None = None
+    ) -> Sequence[Affiliation]:
+        """See :class:`mutuelle_core.ports.AffiliationRepository`."""
+        return sorted(
+            (
+                a
+                for a in self._t.values()
+                if a.contract_number == contract_number and (statuses is None or a.status in statuses)
+            ),
+            key=lambda a: (a.name.birth_name, a.name.first_names, a.affiliation_id),
+        )
+
+    def list_in_status(self, statuses: Collection[AffiliationStatus]) -> Sequence[Affiliation]:
+        """See :class:`mutuelle_core.ports.AffiliationRepository`."""
+        return sorted((a for a in self._t.values() if a.status in statuses), key=lambda a: a.affiliation_id)
+
+
 class MemoryOutbox:
     """The outbox in memory: messages are rendered when added, like the SQL outbox."""
 
@@ -228,6 +288,7 @@ class MemoryUnitOfWorkImpl(MemoryUnitOfWork):
         self.employers = MemoryEmployers(self)
         self.contracts = MemoryContracts(self)
         self.correspondents = MemoryCorrespondents(self)
+        self.affiliations = MemoryAffiliations(self)
         self.outbox = MemoryOutbox(self)
         self.documents = MemoryDocuments(self)
         self.references = MemoryReferences(self)

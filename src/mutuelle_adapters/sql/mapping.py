@@ -11,6 +11,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from mutuelle_core.affiliation.affiliation import Affiliation, AffiliationLink, EnrolmentKind, HistoryEntry
+from mutuelle_core.affiliation.dispense import DispenseRequest
+from mutuelle_core.affiliation.journey import Journey
+from mutuelle_core.affiliation.transitions import Action, AffiliationStatus
 from mutuelle_core.contracts.contract import (
     AssuredGroup,
     CollectiveContract,
@@ -32,8 +36,9 @@ from mutuelle_core.contracts.correspondent import (
 from mutuelle_core.contracts.employer import Employer
 from mutuelle_core.ports import Document, OutboxEntry
 from mutuelle_core.serialization import converter
+from mutuelle_core.signature import SignatureEvidence
 from mutuelle_core.values.company import Siren, Siret
-from mutuelle_core.values.identity import Email, PersonName, Phone, PostalAddress
+from mutuelle_core.values.identity import Civility, Email, PersonName, Phone, PostalAddress
 
 Row = Mapping[Any, Any]
 
@@ -262,4 +267,97 @@ def document_from_row(r: Row) -> Document:
         content=bytes(r["content"]),
         sha256=r["sha256"],
         created_at=created,
+    )
+
+
+def affiliation_to_rows(a: Affiliation) -> dict[str, Any]:
+    """Columns of ``affiliations`` (the history goes to ``affiliation_history``)."""
+    link = a.link
+    return {
+        "affiliation_id": a.affiliation_id,
+        "contract_number": a.contract_number,
+        "group_code": a.group_code,
+        "status": a.status.value,
+        "civility": a.civility.value,
+        "birth_name": a.name.birth_name,
+        "first_names": a.name.first_names,
+        "usage_name": a.name.usage_name,
+        "email": None if a.email is None else str(a.email),
+        "person_key": a.person_key,
+        "invited_at": a.invited_at,
+        "last_activity_at": a.last_activity_at,
+        "employment_start": a.employment_start,
+        "dispense_email": None if a.dispense_email is None else str(a.dispense_email),
+        "link_token_hash": None if link is None else link.token_hash,
+        "link_expires_at": None if link is None else link.expires_at,
+        "reminders": a.reminders,
+        "journey": converter.unstructure(a.journey),
+        "enrolment": None if a.enrolment is None else a.enrolment.value,
+        "effective_date": a.effective_date,
+        "product_level": None if a.product_level is None else int(a.product_level),
+        "adhesion_number": a.adhesion_number,
+        "control_reasons": list(a.control_reasons),
+        "dispense": None if a.dispense is None else converter.unstructure(a.dispense),
+        "signature": None if a.signature is None else converter.unstructure(a.signature),
+        "version": a.version,
+    }
+
+
+def history_to_rows(affiliation_id: str, entries: Sequence[HistoryEntry], start: int) -> list[dict[str, Any]]:
+    """Rows of ``affiliation_history`` for entries numbered from ``start``."""
+    return [
+        {
+            "affiliation_id": affiliation_id,
+            "seq": start + i,
+            "at": e.at,
+            "action": e.action.value,
+            "from_status": None if e.from_status is None else e.from_status.value,
+            "to_status": e.to_status.value,
+            "actor": e.actor,
+            "detail": None if e.detail is None else e.detail[:500],
+        }
+        for i, e in enumerate(entries)
+    ]
+
+
+def affiliation_from_rows(r: Row, history: Sequence[Row]) -> Affiliation:
+    """An :class:`Affiliation` from its row and its history rows (in ``seq`` order)."""
+    expires = utc(r["link_expires_at"])
+    invited, last = utc(r["invited_at"]), utc(r["last_activity_at"])
+    assert invited is not None and last is not None
+    return Affiliation(
+        affiliation_id=r["affiliation_id"],
+        contract_number=r["contract_number"],
+        group_code=r["group_code"],
+        status=AffiliationStatus(r["status"]),
+        civility=Civility(r["civility"]),
+        name=PersonName(birth_name=r["birth_name"], first_names=r["first_names"], usage_name=r["usage_name"]),
+        email=_opt(Email, r["email"]),
+        person_key=r["person_key"],
+        invited_at=invited,
+        last_activity_at=last,
+        employment_start=r["employment_start"],
+        dispense_email=_opt(Email, r["dispense_email"]),
+        link=None if r["link_token_hash"] is None or expires is None else AffiliationLink(r["link_token_hash"], expires),
+        reminders=r["reminders"],
+        journey=converter.structure(r["journey"], Journey),
+        enrolment=_opt(EnrolmentKind, r["enrolment"]),
+        effective_date=r["effective_date"],
+        product_level=_opt(ProductLevel, r["product_level"]),
+        adhesion_number=r["adhesion_number"],
+        control_reasons=tuple(r["control_reasons"]),
+        dispense=None if r["dispense"] is None else converter.structure(r["dispense"], DispenseRequest),
+        signature=None if r["signature"] is None else converter.structure(r["signature"], SignatureEvidence),
+        history=tuple(
+            HistoryEntry(
+                at=utc(h["at"]),  # type: ignore[arg-type]
+                action=Action(h["action"]),
+                from_status=_opt(AffiliationStatus, h["from_status"]),
+                to_status=AffiliationStatus(h["to_status"]),
+                actor=h["actor"],
+                detail=h["detail"],
+            )
+            for h in history
+        ),
+        version=r["version"],
     )

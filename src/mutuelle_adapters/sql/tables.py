@@ -27,6 +27,8 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "affiliation_history",
+    "affiliations",
     "assured_groups",
     "contracts",
     "correspondent_scopes",
@@ -172,6 +174,58 @@ documents = Table(
     Column("content", LargeBinary, nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("created_at", Instant, nullable=False),
+)
+
+affiliations = Table(
+    "affiliations",
+    metadata,
+    Column("affiliation_id", String(64), primary_key=True),
+    Column("contract_number", String(20), ForeignKey("contracts.number"), nullable=False),
+    Column("group_code", String(10), nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("civility", String(5), nullable=False),
+    Column("birth_name", String(100), nullable=False),
+    Column("first_names", String(100), nullable=False),
+    Column("usage_name", String(100)),
+    Column("email", String(254)),
+    Column("person_key", String(500), nullable=False),
+    Column("invited_at", Instant, nullable=False),
+    Column("last_activity_at", Instant, nullable=False),
+    Column("employment_start", Date),
+    Column("dispense_email", String(254)),
+    Column("link_token_hash", String(64), unique=True),
+    Column("link_expires_at", Instant),
+    Column("reminders", Integer, nullable=False),
+    Column("journey", JSON, nullable=False),
+    Column("enrolment", String(30)),
+    Column("effective_date", Date),
+    Column("product_level", Integer),
+    Column("adhesion_number", String(20), unique=True),
+    Column("control_reasons", JSON, nullable=False),
+    Column("dispense", JSON),
+    Column("signature", JSON),
+    Column("version", Integer, nullable=False),
+    Index("ix_affiliations_contract_status", "contract_number", "status"),
+    Index("ix_affiliations_contract_person", "contract_number", "person_key"),
+    Index("ix_affiliations_status", "status"),
+)
+
+affiliation_history = Table(
+    "affiliation_history",
+    metadata,
+    Column(
+        "affiliation_id",
+        String(64),
+        ForeignKey("affiliations.affiliation_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("seq", Integer, primary_key=True),
+    Column("at", Instant, nullable=False),
+    Column("action", String(30), nullable=False),
+    Column("from_status", String(30)),
+    Column("to_status", String(30), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("detail", String(500)),
 )
 
 reference_counters = Table(

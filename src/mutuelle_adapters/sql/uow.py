@@ -9,17 +9,19 @@ work then rolls back as a whole).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from types import TracebackType
 from typing import Any, Self
 
 import attrs
-from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mutuelle_adapters.email.rendering import MessageRenderer, default_renderer
 from mutuelle_adapters.sql import mapping
 from mutuelle_adapters.sql import tables as t
+from mutuelle_core.affiliation.affiliation import Affiliation
+from mutuelle_core.affiliation.transitions import AffiliationStatus
 from mutuelle_core.contracts.contract import CollectiveContract
 from mutuelle_core.contracts.correspondent import Correspondent, CorrespondentStatus
 from mutuelle_core.contracts.employer import Employer
@@ -255,6 +257,128 @@ class SqlCorrespondents(_Repo):
         return [mapping.correspondent_from_rows(r, scopes[r["correspondent_id"]]) for r in rows]
 
 
+class SqlAffiliations(_Repo):
+    """Affiliation files and their history in SQL."""
+
+    def _load_many(self, rows: list[Any]) -> list[Affiliation]:
+        if not rows:
+            return []
+        ids = [r["affiliation_id"] for r in rows]
+        history: dict[str, list[Any]] = {i: [] for i in ids}
+        h = t.affiliation_history
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start : chunk_start + 500]
+            for row in self.conn.execute(
+                select(h).where(h.c.affiliation_id.in_(chunk)).order_by(h.c.affiliation_id, h.c.seq)
+            ).mappings():
+                history[row["affiliation_id"]].append(row)
+        return [mapping.affiliation_from_rows(r, history[r["affiliation_id"]]) for r in rows]
+
+    def _where(self, condition: Any) -> list[Affiliation]:
+        rows = list(self.conn.execute(select(t.affiliations).where(condition)).mappings())
+        return self._load_many(rows)
+
+    def find(self, affiliation_id: str) -> Affiliation | None:
+        """See :class:`mutuelle_core.ports.AffiliationRepository`."""
+        found = self._where(t.affiliations.c.affiliation_id == affiliation_id)
+        return found[0] if found else None
+
+    def get(self, affiliation_id: str) -> Affiliation:
+        """See :class:`mutuelle_core.ports.AffiliationRepository`."""
+        found = self.find(affiliation_id)
+        if found is None:
+            raise NOT_FOUND(None, what=f"dossier {affiliation_id}")
+        return found
+
+    def add(self, affiliation: Affiliation) -> Affiliation:
+        """See :class:`mutuelle_core.ports.AffiliationRepository`."""
+        self._insert(
+            t.affiliations,
+            t.affiliations.c.affiliation_id,
+            affiliation.affiliation_id,
+            mapping.affiliation_to_rows(attrs.evolve(affiliation, version=1)),
+            "dossier",
+        )
+        if affiliation.history:
+            self.conn.execute(
+                insert(t.affiliation_history),
+                mapping.history_to_rows(affiliation.affiliation_id, affiliation.history, 0),
+            )
+        return _stored(affiliation, self._uow, 1)  # type: ignore[no-any-return]
+
+    def add_many(self, affiliations: Sequence[Affiliation]) -> None:
+        """See :class:`mutuelle_core.ports.AffiliationRepository` (one statement per table)."""
+        if not affiliations:
+            return
+        heads, history = [], []
+        for a in affiliations:
+            heads.append(mapping.affiliation_to_rows(attrs.evolve(a, version=1)))
+            history.extend(mapping.history_to_rows(a.affiliation_id, a.history, 0))
+            self._uow._record(a.pending_events)
+        self.conn.execute(insert(t.affiliations), heads)
+        if history:
+            self.conn.execute(insert(t.affiliation_history), history)
+
+    def update(self, affiliation: Affiliation) -> Affiliation:
+        """See :class:`mutuelle_core.ports.AffiliationRepository` (history is append-only)."""
+        row = mapping.affiliation_to_rows(affiliation)
+        version = self._versioned_update(
+            t.affiliations, t.affiliations.c.affiliation_id, affiliation.affiliation_id, row, "dossier"
+        )
+        h = t.affiliation_history
+        stored = self.conn.execute(
+            select(func.count()).select_from(h).where(h.c.affiliation_id == affiliation.affiliation_id)
+        ).scalar_one()
+        new_entries = affiliation.history[stored:]
+        if new_entries:
+            self.conn.execute(
+                insert(h), mapping.history_to_rows(affiliation.affiliation_id, new_entries, stored)
+            )
+        return _stored(affiliation, self._uow, version)  # type: ignore[no-any-return]
+
+    def find_by_link(self, token_hash: str) -> Affiliation | None:
+        """See :class:`mutuelle_core.ports.AffiliationRepository`."""
+        found = self._where(t.affiliations.c.link_token_hash == token_hash)
+        return found[0] if found else None
+
+    def existing_keys(self, contract_number: str, keys: Collection[str]) -> set[str]:
+        """See :class:`mutuelle_core.ports.AffiliationRepository`."""
+        c = t.affiliations.c
+        counted = [s.value for s in AffiliationStatus if s.counts_as_existing]
+        wanted = list(keys)
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = self.conn.execute(
+                select(c.person_key).where(
+                    c.contract_number == contract_number, c.person_key.in_(chunk), c.status.in_(counted)
+                )
+            )
+            found.update(r[0] for r in rows)
+        return found
+
+    def list_for_contract(
+        self, contract_number: str, statuses: Collection[AffiliationStatus] | None = None
+    ) -> Sequence[Affiliation]:
+        """See :class:`mutuelle_core.ports.AffiliationRepository`."""
+        c = t.affiliations.c
+        query = select(t.affiliations).where(c.contract_number == contract_number)
+        if statuses is not None:
+            query = query.where(c.status.in_([s.value for s in statuses]))
+        rows = list(self.conn.execute(query.order_by(c.birth_name, c.first_names, c.affiliation_id)).mappings())
+        return self._load_many(rows)
+
+    def list_in_status(self, statuses: Collection[AffiliationStatus]) -> Sequence[Affiliation]:
+        """See :class:`mutuelle_core.ports.AffiliationRepository`."""
+        c = t.affiliations.c
+        rows = list(
+            self.conn.execute(
+                select(t.affiliations).where(c.status.in_([s.value for s in statuses])).order_by(c.affiliation_id)
+            ).mappings()
+        )
+        return self._load_many(rows)
+
+
 class SqlOutbox(_Repo):
     """The outbox table: messages rendered and written in the caller's transaction."""
 
@@ -392,6 +516,7 @@ class SqlUnitOfWork:
         self.employers = SqlEmployers(self)
         self.contracts = SqlContracts(self)
         self.correspondents = SqlCorrespondents(self)
+        self.affiliations = SqlAffiliations(self)
         self.outbox = SqlOutbox(self)
         self.documents = SqlDocuments(self)
         self.references = SqlReferences(self)

@@ -42,6 +42,7 @@ import attrs
 from mutuelle_core.errors import ErrorCollector, error_code
 from mutuelle_core.events import DomainEvent
 from mutuelle_core.i18n import message
+from mutuelle_core.contracts.price_grid import PriceLine
 from mutuelle_core.values.dates import DateRange
 from mutuelle_core.values.identity import Email
 from mutuelle_core.values.organisme import DEFAULT_ORGANISME_CODE, OrganismeCode
@@ -172,6 +173,8 @@ class ContractSettings:
         auto_enrol_delay_days: days after the invitation after which the employee is enrolled in the
             base cover automatically (21 on PSC contracts; ``None``: never).
         dispense_request_email: the employer's address that receives dispense requests.
+        allowed_dispense_motives: values of the R242-1-6 dispense motives allowed by the founding act.
+        price_grid: the member's monthly prices per formula and person category.
         notify_on_completion: e-mail the employer when an employee finishes affiliation.
         child_age_limit: a child is covered until this age (exclusive).
         student_age_limit: extended limit for students and apprentices.
@@ -197,6 +200,10 @@ class ContractSettings:
     debit_day: int = 5
     free_from_child_rank: int | None = None
     portability_proof_interval_months: int | None = None
+    allowed_dispense_motives: frozenset[str] | None = None
+    """Private-sector motives of R242-1-6 the founding act allows (``None``: all of them)."""
+    price_grid: tuple[PriceLine, ...] = ()
+    """What the member pays each month per formula and person (quotes in the journey)."""
 
     def __attrs_post_init__(self) -> None:
         errors = ErrorCollector()

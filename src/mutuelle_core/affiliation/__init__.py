@@ -1,0 +1,1 @@
+"""Affiliation: invitations, the follow-up, the employee journey, complete and forced affiliation, dispense."""

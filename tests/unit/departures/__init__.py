@@ -1,0 +1,1 @@
+"""Departures: motives, portability, Evin and maintien after death."""
