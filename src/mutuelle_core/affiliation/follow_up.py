@@ -194,8 +194,13 @@ def remove_from_follow_up(svc: Services, actor_id: str, affiliation_id: str) -> 
 
 
 def effective_date_for(aff: Affiliation, contract: CollectiveContract, today: dt.date) -> dt.date:
-    """Cover starts on the latest of the contract's effective date and the employment start (or today)."""
-    start = aff.employment_start or today
+    """Cover starts on the latest of the contract's effective date and the employment start.
+
+    Without an employment start, the invitation date stands for it (the cover is compulsory from hiring;
+    ``today`` is not used so that a late signature does not leave a gap).
+    """
+    del today
+    start = aff.employment_start or aff.invited_at.date()
     return max(contract.effective_date, start)
 
 
