@@ -26,13 +26,17 @@ D = dt.date
 PSC_GRID = tuple(
     PriceLine(level=level, category=category, monthly=Decimal(amount))
     for level, prices in enumerate([("0", "10", "6"), ("12", "14", "10"), ("16", "23", "16")])
-    for category, amount in zip((PersonCategory.INSURED, PersonCategory.SPOUSE, PersonCategory.CHILD), prices, strict=True)
+    for category, amount in zip(
+        (PersonCategory.INSURED, PersonCategory.SPOUSE, PersonCategory.CHILD), prices, strict=True
+    )
 )
 
 
 def set_up_psc(svc: Services, *, number: str = "MENJ2026", employer_id: str = "emp-menj") -> str:
     """A PSC contract effective 1 May 2026 with base and two options; returns an active principal's id."""
-    bo.set_up_employer(svc, bo.EmployerSetup(employer_id=employer_id, name="Ministère", email="rh@menj.example"))
+    bo.set_up_employer(
+        svc, bo.EmployerSetup(employer_id=employer_id, name="Ministère", email="rh@menj.example")
+    )
     settings = ContractSettings(
         auto_enrol_delay_days=21,
         dispense_request_email=Email.parse("dispenses@menj.example"),
@@ -50,7 +54,9 @@ def set_up_psc(svc: Services, *, number: str = "MENJ2026", employer_id: str = "e
             settings=settings,
             groups=(bo.GroupSetup(code="A1", category="A", label="Agents"),),
             products=tuple(
-                bo.ProductSetup(code=f"PSC-{lvl}", label=label, level=lvl, group_code="A1", start_date=D(2026, 5, 1))
+                bo.ProductSetup(
+                    code=f"PSC-{lvl}", label=label, level=lvl, group_code="A1", start_date=D(2026, 5, 1)
+                )
                 for lvl, label in enumerate(["Base", "Base + option 1", "Base + option 2"])
             ),
         ),
@@ -59,8 +65,12 @@ def set_up_psc(svc: Services, *, number: str = "MENJ2026", employer_id: str = "e
     principal = bo.create_principal_correspondent(
         svc,
         bo.PrincipalSetup(
-            employer_id=employer_id, login=login, birth_name="Martin", first_names="Jeanne",
-            email=f"{login}@menj.example", contracts=(number,),
+            employer_id=employer_id,
+            login=login,
+            birth_name="Martin",
+            first_names="Jeanne",
+            email=f"{login}@menj.example",
+            contracts=(number,),
         ),
     )
     es.activate_correspondent(svc, svc.tokens.issued[-1], "correct horse 42 battery")  # type: ignore[attr-defined]
@@ -106,14 +116,31 @@ def spouse_form() -> BeneficiaryForm:
 
 
 TWINS = (
-    BeneficiaryForm(kind="child", civility="MME", birth_name="Dupond", first_names="Isalyne",
-                    birth_date="12/05/2013", birth_city="Nancy", birth_rank=1),
-    BeneficiaryForm(kind="child", civility="M", birth_name="Dupond", first_names="Nathaniel",
-                    birth_date="12/05/2013", birth_city="Nancy", birth_rank=2),
+    BeneficiaryForm(
+        kind="child",
+        civility="MME",
+        birth_name="Dupond",
+        first_names="Isalyne",
+        birth_date="12/05/2013",
+        birth_city="Nancy",
+        birth_rank=1,
+    ),
+    BeneficiaryForm(
+        kind="child",
+        civility="M",
+        birth_name="Dupond",
+        first_names="Nathaniel",
+        birth_date="12/05/2013",
+        birth_city="Nancy",
+        birth_rank=2,
+    ),
 )
 
 CONTACT = ContactForm(
-    address_lines=("213 rue de Gerland",), postal_code="69007", city="Lyon", email="benoit.dupond@example.fr",
+    address_lines=("213 rue de Gerland",),
+    postal_code="69007",
+    city="Lyon",
+    email="benoit.dupond@example.fr",
     mobile="06 12 34 56 78",
 )
 

@@ -23,10 +23,10 @@ from sqlalchemy.engine import make_url
 
 from mutuelle_adapters.memory import MemoryDatabase
 from mutuelle_adapters.memory.fakes import FixedClock, PredictableTokens, SequentialIds
+from mutuelle_adapters.signature import LocalSignatureService
 from mutuelle_adapters.sql import tables
 from mutuelle_adapters.sql.database import make_engine, sqlite_url, upgrade
 from mutuelle_adapters.sql.uow import SqlUnitOfWorkFactory
-from mutuelle_adapters.signature import LocalSignatureService
 from mutuelle_core.ports import UnitOfWork
 from mutuelle_core.services import Services
 
@@ -63,7 +63,11 @@ class Backend:
 
     def services(self) -> Services:
         return Services(
-            uow=self.uow_factory, clock=self.clock, ids=self.ids, tokens=self.tokens, signature=LocalSignatureService()
+            uow=self.uow_factory,
+            clock=self.clock,
+            ids=self.ids,
+            tokens=self.tokens,
+            signature=LocalSignatureService(),
         )
 
 

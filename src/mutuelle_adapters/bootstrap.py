@@ -21,10 +21,10 @@ from sqlalchemy import Engine
 from mutuelle_adapters.email.relay import OutboxRelay
 from mutuelle_adapters.email.transport import FolderTransport, SmtpSettings, SmtpTransport, Transport
 from mutuelle_adapters.memory import MemoryDatabase
+from mutuelle_adapters.signature import LocalSignatureService
 from mutuelle_adapters.sql.database import make_engine, sqlite_url, upgrade
 from mutuelle_adapters.sql.uow import SqlUnitOfWorkFactory
 from mutuelle_adapters.system import SecretTokens, SystemClock, UuidGenerator
-from mutuelle_adapters.signature import LocalSignatureService
 from mutuelle_core.ports import Clock, IdGenerator, SignatureService, TokenGenerator, UnitOfWorkFactory
 from mutuelle_core.services import InsurerProfile, PortalLinks, Services
 

@@ -25,7 +25,8 @@ from mutuelle_core.signature import SignatureEvidence, SignedDocument
 __all__ = ["LocalSignatureService"]
 
 DOCUMENT_ALTERED = error_code(
-    "signature.document_altered", "Le document {document_id} ne correspond pas à son empreinte : signature refusée."
+    "signature.document_altered",
+    "Le document {document_id} ne correspond pas à son empreinte : signature refusée.",
 )
 NOTHING_TO_SIGN = error_code("signature.no_document", "Aucun document à signer.")
 

@@ -4,6 +4,7 @@ The most used names are importable from here; everything else lives in its own m
 (``mutuelle_core.values.nir``, ``mutuelle_core.contracts.contract``...).
 """
 
+from mutuelle_core.departures import evin_price_cap, portability_period
 from mutuelle_core.errors import AccessDenied, ConcurrencyConflict, DomainError, ValidationFailed
 from mutuelle_core.values.bank import BankAccount
 from mutuelle_core.values.money import Money, allocate
@@ -18,4 +19,6 @@ __all__ = [
     "Money",
     "ValidationFailed",
     "allocate",
+    "evin_price_cap",
+    "portability_period",
 ]

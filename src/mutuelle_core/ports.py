@@ -42,6 +42,7 @@ __all__ = [
     "DocumentStore",
     "EmployerRepository",
     "IdGenerator",
+    "JSONValue",
     "Outbox",
     "OutboxEntry",
     "OutgoingMessage",

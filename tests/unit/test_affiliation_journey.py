@@ -17,10 +17,20 @@ from mutuelle_core.affiliation.transitions import AffiliationStatus as S
 from mutuelle_core.affiliation.transitions import FollowUpFilter
 from mutuelle_core.contracts.correspondent import hash_token
 from mutuelle_core.errors import AccessDenied, DomainError, TransitionNotAllowed, ValidationFailed
-from tests.affiliation_fixtures import BANK, CONTACT, HOUSEHOLD_TWINS, PERSONAL, TWINS, set_up_psc, spouse_form
+from tests.affiliation_fixtures import (
+    BANK,
+    CONTACT,
+    HOUSEHOLD_TWINS,
+    PERSONAL,
+    TWINS,
+    set_up_psc,
+    spouse_form,
+)
 from tests.conftest import Backend
 
-FORM = inv.InvitationForm(civility="M", birth_name="Dupond", first_names="Benoît", email="benoit.dupond@example.fr")
+FORM = inv.InvitationForm(
+    civility="M", birth_name="Dupond", first_names="Benoît", email="benoit.dupond@example.fr"
+)
 
 
 def invite(backend: Backend) -> tuple[str, str, str]:
@@ -42,7 +52,9 @@ def test_link_token_is_hashed_single_use_and_expires(backend: Backend) -> None:
         assert stored.link is not None
         assert stored.link.token_hash == hash_token(token)
         assert token not in repr(stored)
-        [message] = [m for m in uow.outbox.pending(backend.clock.now()) if m.template == "affiliation_invitation"]
+        [message] = [
+            m for m in uow.outbox.pending(backend.clock.now()) if m.template == "affiliation_invitation"
+        ]
         assert f"jeton={token}" in message.body_text
     view = mj.open_link(svc, token)
     assert view.status is S.IN_PROGRESS
@@ -62,7 +74,9 @@ def invite_second(backend: Backend) -> tuple[str, str, str]:
     with backend.uow() as uow:
         actor = uow.correspondents.find_by_login("rh-menj2026")
         assert actor is not None
-    form = inv.InvitationForm(civility="MME", birth_name="Petit", first_names="Anaïs", email="anais@example.fr")
+    form = inv.InvitationForm(
+        civility="MME", birth_name="Petit", first_names="Anaïs", email="anais@example.fr"
+    )
     aff = inv.invite_employee(svc, actor.correspondent_id, "MENJ2026", "A1", form)
     return actor.correspondent_id, aff.affiliation_id, backend.tokens.issued[-1]
 
@@ -98,14 +112,18 @@ def test_full_journey_spouse_and_twins_resumed_at_every_step(backend: Backend) -
     with backend.uow() as uow:
         docs = {d.kind: d for d in uow.documents.list_for_owner(aff_id)}
         assert {"bia", "sepa_mandate", "notice"} <= set(docs)
-        assert {d.sha256 for d in accepted.signature.documents} == {docs[k].sha256 for k in ("bia", "sepa_mandate", "notice")}
+        assert {d.sha256 for d in accepted.signature.documents} == {
+            docs[k].sha256 for k in ("bia", "sepa_mandate", "notice")
+        }
         bia = docs["bia"].content.decode()
         assert "rang de naissance 1" in bia and "rang de naissance 2" in bia
         templates = [m.template for m in uow.outbox.pending(backend.clock.now())]
         assert "affiliation_submitted" in templates
         assert "affiliation_completed_employer" in templates
         assert "affiliation_affiliated" in templates
-        confirmation = next(m for m in uow.outbox.pending(backend.clock.now()) if m.template == "affiliation_submitted")
+        confirmation = next(
+            m for m in uow.outbox.pending(backend.clock.now()) if m.template == "affiliation_submitted"
+        )
         assert "04/05/2026" in confirmation.body_text
         assert "46,00\xa0€" in confirmation.body_text
 
@@ -128,7 +146,10 @@ def test_steps_validate_all_at_once_and_refuse_skipping(backend: Backend) -> Non
             svc,
             aff_id,
             HouseholdForm(
-                spouse=True, spouse_birth_date="01/01/1980", spouse_state_civil_servant=True, spouse_regime="foreign",
+                spouse=True,
+                spouse_birth_date="01/01/1980",
+                spouse_state_civil_servant=True,
+                spouse_regime="foreign",
                 children=(ChildForm(birth_date="01/01/2000"),),
             ),
         )
@@ -203,7 +224,10 @@ def test_follow_up_filters_remind_close_remove_and_jobs(backend: Backend) -> Non
     svc = backend.services()
     actor, aff_id, _ = invite(backend)
     _, other_id, _ = invite_second(backend)
-    assert {x.affiliation_id for x in fu.follow_up(svc, actor, "MENJ2026", status_filter=FollowUpFilter.IN_PROGRESS)} == {
+    assert {
+        x.affiliation_id
+        for x in fu.follow_up(svc, actor, "MENJ2026", status_filter=FollowUpFilter.IN_PROGRESS)
+    } == {
         aff_id,
         other_id,
     }
@@ -245,17 +269,27 @@ def test_dispense_request_decision_end_and_psc_renounce(backend: Backend) -> Non
     _, aff_id, token = invite(backend)
     mj.open_link(svc, token)
     with pytest.raises(ValidationFailed) as exc:
-        mj.request_dispense(svc, aff_id, motive="psc_individual_contract", attestation=b"", end_date=dt.date(2027, 12, 31))
+        mj.request_dispense(
+            svc, aff_id, motive="psc_individual_contract", attestation=b"", end_date=dt.date(2027, 12, 31)
+        )
     assert codes(exc.value) == {"dispense.attestation_required", "dispense.too_long"}
     with pytest.raises(DomainError) as exc:
-        mj.request_dispense(svc, aff_id, motive="private_cdd_short", attestation=b"%PDF", end_date=dt.date(2026, 12, 31))
+        mj.request_dispense(
+            svc, aff_id, motive="private_cdd_short", attestation=b"%PDF", end_date=dt.date(2026, 12, 31)
+        )
     assert codes(exc.value) == {"dispense.motive_not_allowed"}
     view = mj.request_dispense(
-        svc, aff_id, motive="psc_individual_contract", attestation=b"%PDF-1.4 attestation", end_date=dt.date(2026, 12, 31)
+        svc,
+        aff_id,
+        motive="psc_individual_contract",
+        attestation=b"%PDF-1.4 attestation",
+        end_date=dt.date(2026, 12, 31),
     )
     assert view.status is S.DISPENSE_REQUESTED
     with backend.uow() as uow:
-        recipients = {m.recipient for m in uow.outbox.pending(backend.clock.now()) if m.template == "dispense_requested"}
+        recipients = {
+            m.recipient for m in uow.outbox.pending(backend.clock.now()) if m.template == "dispense_requested"
+        }
         assert recipients == {"benoit.dupond@example.fr", "dispenses@menj.example"}
         assert [d.kind for d in uow.documents.list_for_owner(aff_id)] == ["dispense_attestation"]
     assert mg.decide_dispense(svc, aff_id, accept=True).status is S.DISPENSED
@@ -286,8 +320,13 @@ def test_complete_affiliation_by_the_employer(backend: Backend) -> None:
     svc = backend.services()
     actor, aff_id, _ = invite(backend)
     form = mg.CompleteAffiliationForm(
-        regime="general", household=HOUSEHOLD_TWINS, level=2, personal=PERSONAL,
-        beneficiaries=(spouse_form(), *TWINS), contact=CONTACT, bank=BANK,
+        regime="general",
+        household=HOUSEHOLD_TWINS,
+        level=2,
+        personal=PERSONAL,
+        beneficiaries=(spouse_form(), *TWINS),
+        contact=CONTACT,
+        bank=BANK,
     )
     submitted = mg.complete_affiliation(svc, actor, "MENJ2026", "A1", form)
     assert submitted.affiliation_id == aff_id  # completes the open invitation
@@ -310,3 +349,27 @@ def test_force_base_by_employer_and_letter_without_email(backend: Backend) -> No
         [doc] = uow.documents.list_for_owner(letter.affiliation_id)
         assert doc.kind == "invitation_letter"
         assert "affiliation?jeton=" in doc.content.decode()
+
+
+def test_company_sheet_counts_employees_and_covered_persons(backend: Backend) -> None:
+    from mutuelle_core.contracts import employer_space as es
+
+    svc = backend.services()
+    actor, aff_id, _ = invite(backend)
+    form = mg.CompleteAffiliationForm(
+        regime="general",
+        household=HOUSEHOLD_TWINS,
+        level=1,
+        personal=PERSONAL,
+        beneficiaries=(spouse_form(), *TWINS),
+        contact=CONTACT,
+        bank=BANK,
+    )
+    mg.complete_affiliation(svc, actor, "MENJ2026", "A1", form)
+    mg.accept_affiliation(svc, aff_id)
+    _, other_id, _ = invite_second(backend)
+    fu.force_base_affiliation(svc, actor, other_id)
+    sheet = es.company_sheet(svc, actor, "MENJ2026", on=dt.date(2026, 6, 1))
+    assert (sheet.employees, sheet.covered_persons) == (2, 5)
+    before = es.company_sheet(svc, actor, "MENJ2026", on=dt.date(2026, 5, 3))
+    assert (before.employees, before.covered_persons) == (0, 0)

@@ -234,7 +234,11 @@ def test_no_use_case_reaches_outside_the_scope(
     clock, tokens = FixedClock(START), PredictableTokens()
     db = MemoryDatabase(clock=clock, ids=SequentialIds())
     svc = Services(
-        uow=db.unit_of_work, clock=clock, ids=SequentialIds("x"), tokens=tokens, signature=LocalSignatureService()
+        uow=db.unit_of_work,
+        clock=clock,
+        ids=SequentialIds("x"),
+        tokens=tokens,
+        signature=LocalSignatureService(),
     )
     principal = set_up_redwater(svc)
     bo.set_up_employer(svc, bo.EmployerSetup(employer_id="emp-2", name="Bluewater"))

@@ -152,7 +152,9 @@ class MemoryAffiliations:
 
     def find_by_link(self, token_hash: str) -> Affiliation | None:
         """See :class:`mutuelle_core.ports.AffiliationRepository`."""
-        return next((a for a in self._t.values() if a.link is not None and a.link.token_hash == token_hash), None)
+        return next(
+            (a for a in self._t.values() if a.link is not None and a.link.token_hash == token_hash), None
+        )
 
     def existing_keys(self, contract_number: str, keys: Collection[str]) -> set[str]:
         """See :class:`mutuelle_core.ports.AffiliationRepository`."""

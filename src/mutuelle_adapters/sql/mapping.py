@@ -338,7 +338,9 @@ def affiliation_from_rows(r: Row, history: Sequence[Row]) -> Affiliation:
         last_activity_at=last,
         employment_start=r["employment_start"],
         dispense_email=_opt(Email, r["dispense_email"]),
-        link=None if r["link_token_hash"] is None or expires is None else AffiliationLink(r["link_token_hash"], expires),
+        link=None
+        if r["link_token_hash"] is None or expires is None
+        else AffiliationLink(r["link_token_hash"], expires),
         reminders=r["reminders"],
         journey=converter.structure(r["journey"], Journey),
         enrolment=_opt(EnrolmentKind, r["enrolment"]),

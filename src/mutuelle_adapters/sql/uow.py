@@ -365,7 +365,9 @@ class SqlAffiliations(_Repo):
         query = select(t.affiliations).where(c.contract_number == contract_number)
         if statuses is not None:
             query = query.where(c.status.in_([s.value for s in statuses]))
-        rows = list(self.conn.execute(query.order_by(c.birth_name, c.first_names, c.affiliation_id)).mappings())
+        rows = list(
+            self.conn.execute(query.order_by(c.birth_name, c.first_names, c.affiliation_id)).mappings()
+        )
         return self._load_many(rows)
 
     def list_in_status(self, statuses: Collection[AffiliationStatus]) -> Sequence[Affiliation]:
@@ -373,7 +375,9 @@ class SqlAffiliations(_Repo):
         c = t.affiliations.c
         rows = list(
             self.conn.execute(
-                select(t.affiliations).where(c.status.in_([s.value for s in statuses])).order_by(c.affiliation_id)
+                select(t.affiliations)
+                .where(c.status.in_([s.value for s in statuses]))
+                .order_by(c.affiliation_id)
             ).mappings()
         )
         return self._load_many(rows)

@@ -19,6 +19,7 @@ import datetime as dt
 import enum
 import hmac
 import unicodedata
+from typing import Any
 
 import attrs
 
@@ -52,7 +53,8 @@ LINK_INVALID = error_code(
     "affiliation.link_invalid", "Ce lien d'affiliation n'est pas valide ou a déjà été utilisé."
 )
 LINK_EXPIRED = error_code(
-    "affiliation.link_expired", "Ce lien d'affiliation a expiré : demandez à votre employeur de vous relancer."
+    "affiliation.link_expired",
+    "Ce lien d'affiliation a expiré : demandez à votre employeur de vous relancer.",
 )
 JOURNEY_INCOMPLETE = error_code(
     "affiliation.journey_incomplete", "Le parcours n'est pas terminé : il reste l'étape « {step} »."
@@ -181,7 +183,9 @@ class Affiliation:
                     broken.append("affiliation forcée avec option")
             else:
                 j = self.journey
-                if self.signature is None or not (self.signature.covers("bia") and self.signature.covers("sepa_mandate")):
+                if self.signature is None or not (
+                    self.signature.covers("bia") and self.signature.covers("sepa_mandate")
+                ):
                     broken.append("affiliation sans BIA ni mandat signés")
                 if j.personal is None or not j.personal.nir.matches(
                     sex=j.personal.civility.sex, birth_date=j.personal.birth_date
@@ -189,7 +193,10 @@ class Affiliation:
                     broken.append("affiliation sans NIR cohérent")
                 if j.bank is None:
                     broken.append("affiliation sans IBAN")
-        if self.status in {AffiliationStatus.DISPENSED, AffiliationStatus.DISPENSE_REQUESTED} and self.dispense is None:
+        if (
+            self.status in {AffiliationStatus.DISPENSED, AffiliationStatus.DISPENSE_REQUESTED}
+            and self.dispense is None
+        ):
             broken.append("dispense sans demande")
         if self.status is AffiliationStatus.DISPENSED and self.adhesion_number is not None:
             broken.append("à la fois dispensé et affilié")
@@ -216,7 +223,11 @@ class Affiliation:
     ) -> Affiliation:
         """A new invitation (affiliation simple) with its link."""
         entry = HistoryEntry(
-            at=now, action=Action.INVITE, from_status=None, to_status=AffiliationStatus.INVITED, actor=actor,
+            at=now,
+            action=Action.INVITE,
+            from_status=None,
+            to_status=AffiliationStatus.INVITED,
+            actor=actor,
         )
         return cls(
             affiliation_id=affiliation_id,
@@ -251,7 +262,9 @@ class Affiliation:
         """True when ``action`` is possible in the current state."""
         return action is Action.CONSULT or (self.status, action) in TRANSITIONS
 
-    def _apply(self, action: Action, now: dt.datetime, actor: str, detail: str | None = None, **changes: object) -> Affiliation:
+    def _apply(
+        self, action: Action, now: dt.datetime, actor: str, detail: str | None = None, **changes: Any
+    ) -> Affiliation:
         transition = TRANSITIONS.get((self.status, action))
         if transition is None:
             raise TRANSITION_NOT_ALLOWED("status", state=self.status.label, action=action.label)
@@ -262,7 +275,9 @@ class Affiliation:
         else:
             assert isinstance(transition.target, AffiliationStatus)
             target = transition.target
-        entry = HistoryEntry(at=now, action=action, from_status=self.status, to_status=target, actor=actor, detail=detail)
+        entry = HistoryEntry(
+            at=now, action=action, from_status=self.status, to_status=target, actor=actor, detail=detail
+        )
         event = AffiliationChanged(
             occurred_at=now,
             affiliation_id=self.affiliation_id,
@@ -271,7 +286,7 @@ class Affiliation:
             from_status=self.status,
             to_status=target,
         )
-        return attrs.evolve(  # type: ignore[misc]
+        return attrs.evolve(
             self,
             status=target,
             history=(*self.history, entry),
@@ -292,20 +307,40 @@ class Affiliation:
 
     def save_step(self, journey: Journey, now: dt.datetime, actor: str = "employee") -> Affiliation:
         """Save the journey with one more (or a corrected) step."""
-        return self._apply(Action.SAVE_STEP, now, actor, detail=journey.next_step.value, journey=journey, last_activity_at=now)
+        return self._apply(
+            Action.SAVE_STEP,
+            now,
+            actor,
+            detail=journey.next_step.value,
+            journey=journey,
+            last_activity_at=now,
+        )
 
     def sign(self, evidence: SignatureEvidence, effective_date: dt.date, now: dt.datetime) -> Affiliation:
         """The employee signs BIA, mandate and notice: the file goes to control."""
         if not self.journey.complete:
             raise JOURNEY_INCOMPLETE("journey", step=self.journey.next_step.label)
         return self._apply(
-            Action.SIGN, now, "employee", signature=evidence, effective_date=effective_date,
-            enrolment=EnrolmentKind.JOURNEY, last_activity_at=now, control_reasons=(),
+            Action.SIGN,
+            now,
+            "employee",
+            signature=evidence,
+            effective_date=effective_date,
+            enrolment=EnrolmentKind.JOURNEY,
+            last_activity_at=now,
+            control_reasons=(),
         )
 
     def request_dispense(self, request: DispenseRequest, now: dt.datetime) -> Affiliation:
         """Ask for a dispense (checked by :func:`~mutuelle_core.affiliation.dispense.check_dispense`)."""
-        return self._apply(Action.REQUEST_DISPENSE, now, "employee", detail=request.motive.value, dispense=request, last_activity_at=now)
+        return self._apply(
+            Action.REQUEST_DISPENSE,
+            now,
+            "employee",
+            detail=request.motive.value,
+            dispense=request,
+            last_activity_at=now,
+        )
 
     def renounce_dispense(self, *, psc: bool, now: dt.datetime) -> Affiliation:
         """A PSC agent renounces the dispense and joins (at any time)."""
@@ -315,26 +350,57 @@ class Affiliation:
 
     # --- employer ------------------------------------------------------------------------------
 
-    def submit_complete(self, journey: Journey, evidence: SignatureEvidence, effective_date: dt.date, now: dt.datetime, actor: str) -> Affiliation:
+    def submit_complete(
+        self,
+        journey: Journey,
+        evidence: SignatureEvidence,
+        effective_date: dt.date,
+        now: dt.datetime,
+        actor: str,
+    ) -> Affiliation:
         """The employer's complete affiliation: all data at once, signed, to control."""
         if not journey.complete:
             raise JOURNEY_INCOMPLETE("journey", step=journey.next_step.label)
         return self._apply(
-            Action.SUBMIT_COMPLETE, now, actor, journey=journey, signature=evidence, effective_date=effective_date,
-            enrolment=EnrolmentKind.EMPLOYER_COMPLETE, link=None, last_activity_at=now, control_reasons=(),
+            Action.SUBMIT_COMPLETE,
+            now,
+            actor,
+            journey=journey,
+            signature=evidence,
+            effective_date=effective_date,
+            enrolment=EnrolmentKind.EMPLOYER_COMPLETE,
+            link=None,
+            last_activity_at=now,
+            control_reasons=(),
         )
 
     def remind(self, token: str, validity_months: int, now: dt.datetime, actor: str) -> Affiliation:
         """Send a new link (the previous one stops working)."""
         link = AffiliationLink(hash_token(token), add_months_dt(now, validity_months))
-        return self._apply(Action.REMIND, now, actor, link=link, reminders=self.reminders + 1, last_activity_at=now)
+        return self._apply(
+            Action.REMIND, now, actor, link=link, reminders=self.reminders + 1, last_activity_at=now
+        )
 
-    def force_base(self, *, adhesion_number: str, effective_date: dt.date, now: dt.datetime, actor: str, automatic: bool = False) -> Affiliation:
+    def force_base(
+        self,
+        *,
+        adhesion_number: str,
+        effective_date: dt.date,
+        now: dt.datetime,
+        actor: str,
+        automatic: bool = False,
+    ) -> Affiliation:
         """Enrol in the base cover only (employer's action, or the automatic one after the contract's delay)."""
         action = Action.AUTO_ENROL if automatic else Action.FORCE_BASE
         return self._apply(
-            action, now, actor, enrolment=EnrolmentKind.AUTOMATIC if automatic else EnrolmentKind.FORCED_BY_EMPLOYER,
-            product_level=ProductLevel.BASE, effective_date=effective_date, adhesion_number=adhesion_number, link=None,
+            action,
+            now,
+            actor,
+            enrolment=EnrolmentKind.AUTOMATIC if automatic else EnrolmentKind.FORCED_BY_EMPLOYER,
+            product_level=ProductLevel.BASE,
+            effective_date=effective_date,
+            adhesion_number=adhesion_number,
+            link=None,
         )
 
     def close(self, now: dt.datetime, actor: str) -> Affiliation:
@@ -350,30 +416,49 @@ class Affiliation:
     def accept(self, adhesion_number: str, now: dt.datetime, actor: str = "management") -> Affiliation:
         """Control accepts the file: affiliated with its formula from the effective date."""
         level = self.journey.formula.level if self.journey.formula else ProductLevel.BASE
-        return self._apply(Action.ACCEPT, now, actor, adhesion_number=adhesion_number, product_level=level, control_reasons=())
+        return self._apply(
+            Action.ACCEPT,
+            now,
+            actor,
+            adhesion_number=adhesion_number,
+            product_level=level,
+            control_reasons=(),
+        )
 
     def reject(self, reasons: tuple[str, ...], now: dt.datetime, actor: str = "management") -> Affiliation:
         """Control finds errors: the employee (or employer) corrects and signs again."""
         if not reasons:
             raise REASONS_REQUIRED("reasons")
-        return self._apply(Action.REJECT, now, actor, detail="; ".join(reasons), control_reasons=reasons, signature=None)
+        return self._apply(
+            Action.REJECT, now, actor, detail="; ".join(reasons), control_reasons=reasons, signature=None
+        )
 
     def refuse(self, reasons: tuple[str, ...], now: dt.datetime, actor: str = "management") -> Affiliation:
         """Control refuses the adhesion (final; the person may be invited again)."""
         if not reasons:
             raise REASONS_REQUIRED("reasons")
-        return self._apply(Action.REFUSE, now, actor, detail="; ".join(reasons), control_reasons=reasons, link=None)
+        return self._apply(
+            Action.REFUSE, now, actor, detail="; ".join(reasons), control_reasons=reasons, link=None
+        )
 
     def accept_dispense(self, now: dt.datetime, actor: str = "management") -> Affiliation:
         """Management accepts the dispense."""
         assert self.dispense is not None
-        return self._apply(Action.ACCEPT_DISPENSE, now, actor, dispense=attrs.evolve(self.dispense, decided_on=now.date()), link=None)
+        return self._apply(
+            Action.ACCEPT_DISPENSE,
+            now,
+            actor,
+            dispense=attrs.evolve(self.dispense, decided_on=now.date()),
+            link=None,
+        )
 
     def refuse_dispense(self, reason: str, now: dt.datetime, actor: str = "management") -> Affiliation:
         """Management refuses the dispense: the employee must affiliate."""
         if not reason.strip():
             raise REASONS_REQUIRED("reason")
-        return self._apply(Action.REFUSE_DISPENSE, now, actor, detail=reason, dispense=None, last_activity_at=now)
+        return self._apply(
+            Action.REFUSE_DISPENSE, now, actor, detail=reason, dispense=None, last_activity_at=now
+        )
 
     # --- time ----------------------------------------------------------------------------------
 
@@ -395,7 +480,13 @@ class Affiliation:
             raise NOT_DUE("status", action=Action.END_DISPENSE.label)
         link = AffiliationLink(hash_token(token), add_months_dt(now, validity_months))
         return self._apply(
-            Action.END_DISPENSE, now, "system", dispense=None, link=link, last_activity_at=now, journey=Journey(),
+            Action.END_DISPENSE,
+            now,
+            "system",
+            dispense=None,
+            link=link,
+            last_activity_at=now,
+            journey=Journey(),
         )
 
 

@@ -103,28 +103,39 @@ M = DispenseMotive
 P, S = Regime.PRIVATE, Regime.STATE_PSC
 _INFO = {
     M.PRIVATE_CDD_LONG_INDIVIDUAL: _MotiveInfo(
-        P, "R242-1-6 2° a) CSS",
+        P,
+        "R242-1-6 2° a) CSS",
         message("Salarié ou apprenti en CDD d'au moins 12 mois justifiant d'une couverture individuelle"),
-        True, True,
+        True,
+        True,
     ),
     M.PRIVATE_CDD_SHORT: _MotiveInfo(
         P, "R242-1-6 2° b) CSS", message("Salarié ou apprenti en CDD de moins de 12 mois"), True, True
     ),
     M.PRIVATE_PART_TIME: _MotiveInfo(
-        P, "R242-1-6 2° c) CSS",
-        message("Temps partiel ou apprenti dont la cotisation atteint au moins 10 % de la rémunération brute"),
-        False, True,
+        P,
+        "R242-1-6 2° c) CSS",
+        message(
+            "Temps partiel ou apprenti dont la cotisation atteint au moins 10 % de la rémunération brute"
+        ),
+        False,
+        True,
     ),
     M.PRIVATE_CSS: _MotiveInfo(
-        P, "D911-2 1° CSS", message("Bénéficiaire de la complémentaire santé solidaire (jusqu'à son terme)"), True
+        P,
+        "D911-2 1° CSS",
+        message("Bénéficiaire de la complémentaire santé solidaire (jusqu'à son terme)"),
+        True,
     ),
     M.PRIVATE_INDIVIDUAL_COVER: _MotiveInfo(
-        P, "D911-2 2° CSS",
+        P,
+        "D911-2 2° CSS",
         message("Couverture individuelle à la mise en place ou à l'embauche (jusqu'à son échéance)"),
         True,
     ),
     M.PRIVATE_OTHER_COLLECTIVE: _MotiveInfo(
-        P, "D911-2 3° CSS",
+        P,
+        "D911-2 3° CSS",
         message(
             "Couvert, même en ayant droit, par un autre régime collectif obligatoire, la PSC de l'État ou "
             "d'une collectivité, un contrat Madelin, le régime Alsace-Moselle ou celui des IEG"
@@ -135,27 +146,41 @@ _INFO = {
         P, "L911-7 III CSS", message("CDD ou mission de moins de 3 mois (versement santé)"), True
     ),
     M.PSC_CSS: _MotiveInfo(
-        S, "décret 2022-633 art. 3 1°",
-        message("Bénéficiaire de la complémentaire santé solidaire (jusqu'à son terme)"), True,
+        S,
+        "décret 2022-633 art. 3 1°",
+        message("Bénéficiaire de la complémentaire santé solidaire (jusqu'à son terme)"),
+        True,
     ),
     M.PSC_INDIVIDUAL_CONTRACT: _MotiveInfo(
-        S, "décret 2022-633 art. 3 2°",
-        message("Contrat individuel détenu à l'entrée en vigueur ou au recrutement (jusqu'à son échéance, 12 mois au plus)"),
-        True, False, 12,
+        S,
+        "décret 2022-633 art. 3 2°",
+        message(
+            "Contrat individuel détenu à l'entrée en vigueur ou au recrutement (jusqu'à son échéance, 12 mois au plus)"
+        ),
+        True,
+        False,
+        12,
     ),
     M.PSC_CONTRACT_AGENT_CDD: _MotiveInfo(
-        S, "décret 2022-633 art. 3 3°",
-        message("Agent contractuel en CDD bénéficiant d'une couverture individuelle"), True,
+        S,
+        "décret 2022-633 art. 3 3°",
+        message("Agent contractuel en CDD bénéficiant d'une couverture individuelle"),
+        True,
     ),
     M.PSC_OTHER_COLLECTIVE: _MotiveInfo(
-        S, "décret 2022-633 art. 3 4°",
-        message("Couvert par un autre contrat collectif obligatoire, comme assuré ou ayant droit (y compris militaire)"),
+        S,
+        "décret 2022-633 art. 3 4°",
+        message(
+            "Couvert par un autre contrat collectif obligatoire, comme assuré ou ayant droit (y compris militaire)"
+        ),
         False,
     ),
 }
 
 
-def motives_for(regime: Regime, allowed: frozenset[DispenseMotive] | None = None) -> tuple[DispenseMotive, ...]:
+def motives_for(
+    regime: Regime, allowed: frozenset[DispenseMotive] | None = None
+) -> tuple[DispenseMotive, ...]:
     """The motives open on a contract: its regime's, minus founding-act motives not in ``allowed``."""
     return tuple(
         m

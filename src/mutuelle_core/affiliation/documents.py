@@ -46,7 +46,9 @@ def make_document(
     )
 
 
-def _bia(contract: CollectiveContract, product: Product, journey: Journey, effective: dt.date, quote: Money | None) -> str:
+def _bia(
+    contract: CollectiveContract, product: Product, journey: Journey, effective: dt.date, quote: Money | None
+) -> str:
     p = journey.personal
     assert p is not None
     lines = [
@@ -66,7 +68,9 @@ def _bia(contract: CollectiveContract, product: Product, journey: Journey, effec
     for b in journey.beneficiaries or ():
         nir = b.nir.formatted if b.nir else "rattaché au NIR de l'assuré"
         rank = f", rang de naissance {b.birth_rank}" if b.birth_rank else ""
-        lines.append(f"- {b.kind.value} : {b.civility.label} {b.name.display}, né(e) le {b.birth_date:%d/%m/%Y}, {nir}{rank}")
+        lines.append(
+            f"- {b.kind.value} : {b.civility.label} {b.name.display}, né(e) le {b.birth_date:%d/%m/%Y}, {nir}{rank}"
+        )
     if not journey.beneficiaries:
         lines.append("- aucun")
     if quote is not None:
@@ -118,7 +122,11 @@ def affiliation_documents(
 ) -> list[Document]:
     """The BIA, the SEPA mandate and the notice of an affiliation (ids taken from ``new_id``)."""
     specs = [
-        ("bia", "bulletin-individuel-affiliation.txt", _bia(contract, product, journey, effective_date, quote)),
+        (
+            "bia",
+            "bulletin-individuel-affiliation.txt",
+            _bia(contract, product, journey, effective_date, quote),
+        ),
         ("sepa_mandate", "mandat-sepa.txt", _mandate(insurer, journey, rum)),
         ("notice", "notice-information.txt", _notice(contract, product)),
     ]

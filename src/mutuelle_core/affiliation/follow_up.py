@@ -86,7 +86,9 @@ class FollowUpLine:
         )
 
 
-def _load(uow: UnitOfWork, scope: EmployerScope, affiliation_id: str) -> tuple[Affiliation, CollectiveContract]:
+def _load(
+    uow: UnitOfWork, scope: EmployerScope, affiliation_id: str
+) -> tuple[Affiliation, CollectiveContract]:
     aff = uow.affiliations.find(affiliation_id)
     if aff is None:
         raise denied(f"dossier {affiliation_id}")
@@ -118,25 +120,52 @@ def follow_up(
 
 def follow_up_rows(lines: Sequence[FollowUpLine]) -> list[list[str]]:
     """The table as rows for the CSV export (header first, French)."""
-    rows = [["Contrat", "Groupe", "Civilité", "Nom", "Prénom", "Adresse e-mail", "Inscription", "Invité le",
-             "Dernière action", "Relances", "N° d'adhésion"]]
+    rows = [
+        [
+            "Contrat",
+            "Groupe",
+            "Civilité",
+            "Nom",
+            "Prénom",
+            "Adresse e-mail",
+            "Inscription",
+            "Invité le",
+            "Dernière action",
+            "Relances",
+            "N° d'adhésion",
+        ]
+    ]
     for x in lines:
-        rows.append([
-            x.contract_number, x.group_code, x.civility, x.birth_name, x.first_names, x.email or "",
-            x.status.label, f"{x.invited_on:%d/%m/%Y}", f"{x.last_activity_on:%d/%m/%Y}", str(x.reminders),
-            x.adhesion_number or "",
-        ])
+        rows.append(
+            [
+                x.contract_number,
+                x.group_code,
+                x.civility,
+                x.birth_name,
+                x.first_names,
+                x.email or "",
+                x.status.label,
+                f"{x.invited_on:%d/%m/%Y}",
+                f"{x.last_activity_on:%d/%m/%Y}",
+                str(x.reminders),
+                x.adhesion_number or "",
+            ]
+        )
     return rows
 
 
-def consult(svc: Services, actor_id: str, affiliation_id: str) -> tuple[FollowUpLine, tuple[HistoryEntry, ...]]:
+def consult(
+    svc: Services, actor_id: str, affiliation_id: str
+) -> tuple[FollowUpLine, tuple[HistoryEntry, ...]]:
     """The file's line and its dated history (allowed in every state)."""
     with svc.uow() as uow:
         aff, _ = _load(uow, EmployerScope.load(uow, actor_id), affiliation_id)
         return FollowUpLine.of(aff), aff.history
 
 
-def _remind_one(svc: Services, uow: UnitOfWork, aff: Affiliation, contract: CollectiveContract, actor: str) -> Affiliation:
+def _remind_one(
+    svc: Services, uow: UnitOfWork, aff: Affiliation, contract: CollectiveContract, actor: str
+) -> Affiliation:
     token = svc.tokens.new_token()
     updated = uow.affiliations.update(
         aff.remind(token, contract.settings.invitation_validity_months, svc.clock.now(), actor)
@@ -204,7 +233,15 @@ def effective_date_for(aff: Affiliation, contract: CollectiveContract, today: dt
     return max(contract.effective_date, start)
 
 
-def enrol_base(svc: Services, uow: UnitOfWork, aff: Affiliation, contract: CollectiveContract, actor: str, *, automatic: bool) -> Affiliation:
+def enrol_base(
+    svc: Services,
+    uow: UnitOfWork,
+    aff: Affiliation,
+    contract: CollectiveContract,
+    actor: str,
+    *,
+    automatic: bool,
+) -> Affiliation:
     """Enrol in the base cover (shared by the employer's action and the automatic job)."""
     today = svc.clock.today()
     effective = effective_date_for(aff, contract, today)
@@ -213,7 +250,13 @@ def enrol_base(svc: Services, uow: UnitOfWork, aff: Affiliation, contract: Colle
         raise NO_BASE_PRODUCT("group_code", group=aff.group_code, on=effective)
     number = uow.references.next_reference("adhesion", "M")
     updated = uow.affiliations.update(
-        aff.force_base(adhesion_number=number, effective_date=effective, now=svc.clock.now(), actor=actor, automatic=automatic)
+        aff.force_base(
+            adhesion_number=number,
+            effective_date=effective,
+            now=svc.clock.now(),
+            actor=actor,
+            automatic=automatic,
+        )
     )
     message = affiliated_message(updated, base.label)
     if message is not None:

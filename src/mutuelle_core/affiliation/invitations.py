@@ -35,7 +35,8 @@ WRONG_COLUMNS = error_code(
 )
 EMPTY_LINE = error_code("invitation.empty_line", "Ligne vide.")
 HEADER_LINE = error_code(
-    "invitation.header_line", "Le fichier ne doit pas contenir de ligne de titres (civilité, nom, prénom, e-mail)."
+    "invitation.header_line",
+    "Le fichier ne doit pas contenir de ligne de titres (civilité, nom, prénom, e-mail).",
 )
 DUPLICATE_IN_FILE = error_code(
     "invitation.duplicate_in_file", "Ce salarié figure déjà à la ligne {line} du fichier."
@@ -47,7 +48,18 @@ CONTRACT_NOT_IN_FORCE = error_code(
     "invitation.contract_not_in_force", "Le contrat {number} n'est pas en vigueur à cette date."
 )
 
-_HEADER_WORDS = {"civilite", "civilité", "civility", "nom", "prenom", "prénom", "email", "e-mail", "mail", "adresse e-mail"}
+_HEADER_WORDS = {
+    "civilite",
+    "civilité",
+    "civility",
+    "nom",
+    "prenom",
+    "prénom",
+    "email",
+    "e-mail",
+    "mail",
+    "adresse e-mail",
+}
 
 
 @attrs.frozen(kw_only=True)
@@ -131,7 +143,15 @@ def _new_affiliation(
     return aff, token
 
 
-def send_invitation(svc: Services, uow: UnitOfWork, aff: Affiliation, employer: Employer, token: str, *, reinvitation: bool = False) -> None:
+def send_invitation(
+    svc: Services,
+    uow: UnitOfWork,
+    aff: Affiliation,
+    employer: Employer,
+    token: str,
+    *,
+    reinvitation: bool = False,
+) -> None:
     """Queue the invitation e-mail, or store the letter when there is no e-mail."""
     link = svc.links.affiliation(token)
     message = invitation_message(aff, employer, link, reinvitation=reinvitation)
@@ -172,8 +192,16 @@ def invite_employee(
         if uow.affiliations.existing_keys(contract.number, [key]):
             raise ALREADY_INVITED("name")
         aff, token = _new_affiliation(
-            svc, contract, group_code, civility, name, email,
-            now=now, actor=actor_id, employment_start=form.employment_start, dispense_email=dispense,
+            svc,
+            contract,
+            group_code,
+            civility,
+            name,
+            email,
+            now=now,
+            actor=actor_id,
+            employment_start=form.employment_start,
+            dispense_email=dispense,
         )
         stored = uow.affiliations.add(aff)
         send_invitation(svc, uow, stored, uow.employers.get(contract.employer_id), token)
@@ -214,7 +242,9 @@ def invite_rows(
         if _looks_like_header(fields):
             rejected.append(RejectedLine(line, (HEADER_LINE(None),)))
             continue
-        form = InvitationForm(civility=fields[0], birth_name=fields[1], first_names=fields[2], email=fields[3])
+        form = InvitationForm(
+            civility=fields[0], birth_name=fields[1], first_names=fields[2], email=fields[3]
+        )
         try:
             civility, name, email = form.validate(email_required=True)
         except ValidationFailed as err:
@@ -243,8 +273,16 @@ def invite_rows(
                 continue
             new.append(
                 _new_affiliation(
-                    svc, contract, group_code, civility, name, email,
-                    now=now, actor=actor_id, employment_start=None, dispense_email=dispense,
+                    svc,
+                    contract,
+                    group_code,
+                    civility,
+                    name,
+                    email,
+                    now=now,
+                    actor=actor_id,
+                    employment_start=None,
+                    dispense_email=dispense,
                 )
             )
         uow.affiliations.add_many([aff for aff, _ in new])

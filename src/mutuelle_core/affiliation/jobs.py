@@ -19,6 +19,7 @@ import attrs
 from mutuelle_core.affiliation.follow_up import enrol_base
 from mutuelle_core.affiliation.invitations import send_invitation
 from mutuelle_core.affiliation.transitions import Action, AffiliationStatus
+from mutuelle_core.contracts.contract import CollectiveContract
 from mutuelle_core.services import Services
 
 __all__ = ["JobReport", "run_affiliation_jobs"]
@@ -45,7 +46,7 @@ def run_affiliation_jobs(svc: Services, today: dt.date) -> JobReport:
     moment = _end_of(today)
     flagged = expired = enrolled = ended = 0
     with svc.uow() as uow:
-        contracts = {}
+        contracts: dict[str, CollectiveContract] = {}
         candidates = uow.affiliations.list_in_status(
             {S.INVITED, S.IN_PROGRESS, S.TO_REMIND, S.LINK_EXPIRED, S.DISPENSED}
         )
@@ -69,16 +70,19 @@ def run_affiliation_jobs(svc: Services, today: dt.date) -> JobReport:
                     updated = uow.affiliations.update(
                         aff.end_dispense(token, settings.invitation_validity_months, moment)
                     )
-                    send_invitation(svc, uow, updated, uow.employers.get(contract.employer_id), token, reinvitation=True)
+                    send_invitation(
+                        svc, uow, updated, uow.employers.get(contract.employer_id), token, reinvitation=True
+                    )
                     ended += 1
                 continue
             if aff.allows(Action.EXPIRE_LINK) and aff.link is not None and aff.link.expires_at <= moment:
                 uow.affiliations.update(aff.expire_link(moment))
                 expired += 1
                 continue
-            if aff.allows(Action.FLAG_REMINDER) and aff.last_activity_at + dt.timedelta(
-                days=settings.reminder_after_days
-            ) <= moment:
+            if (
+                aff.allows(Action.FLAG_REMINDER)
+                and aff.last_activity_at + dt.timedelta(days=settings.reminder_after_days) <= moment
+            ):
                 uow.affiliations.update(aff.flag_reminder(moment, settings.reminder_after_days))
                 flagged += 1
         uow.commit()

@@ -77,7 +77,8 @@ SPOUSE_STATE_CIVIL_SERVANT = error_code(
     "comme ayant droit.",
 )
 CHILD_TOO_OLD = error_code(
-    "journey.child_too_old", "Cet enfant a {age} ans à la date d'effet : la limite du contrat est {limit} ans."
+    "journey.child_too_old",
+    "Cet enfant a {age} ans à la date d'effet : la limite du contrat est {limit} ans.",
 )
 TOO_MANY_CHILDREN = error_code("journey.too_many_children", "Vous pouvez déclarer au plus {limit} enfants.")
 HOUSEHOLD_MISMATCH = error_code(
@@ -95,11 +96,11 @@ BIRTH_RANK_DUPLICATE = error_code(
 ATTACHED_SPOUSE = error_code(
     "beneficiary.spouse_needs_own_nir", "Le conjoint doit avoir son propre numéro de sécurité sociale."
 )
-STEP_ORDER = error_code(
-    "journey.step_not_available", "Terminez d'abord l'étape « {step} » du parcours."
-)
+STEP_ORDER = error_code("journey.step_not_available", "Terminez d'abord l'étape « {step} » du parcours.")
 HOLDER_REQUIRED = error_code("bank.holder_required", "Indiquez le nom du ou des titulaires du compte.")
-INVALID_BOOL = error_code("field.invalid_choice", "Valeur « {value} » non reconnue ; valeurs possibles : {choices}.")
+INVALID_BOOL = error_code(
+    "field.invalid_choice", "Valeur « {value} » non reconnue ; valeurs possibles : {choices}."
+)
 
 MAX_CHILDREN = 12
 
@@ -217,7 +218,9 @@ class Household:
     @property
     def description(self) -> str:
         """``conjoint + 2 enfant(s)``."""
-        parts = (["conjoint"] if self.spouse else []) + ([f"{len(self.children)} enfant(s)"] if self.children else [])
+        parts = (["conjoint"] if self.spouse else []) + (
+            [f"{len(self.children)} enfant(s)"] if self.children else []
+        )
         return " + ".join(parts) or "aucun bénéficiaire"
 
 
@@ -266,7 +269,10 @@ class HouseholdForm:
             if birth is None or not isinstance(regime, SocialRegime):
                 continue
             child = ChildIntent(
-                birth_date=birth, student_or_apprentice=c.student_or_apprentice, disabled=c.disabled, regime=regime
+                birth_date=birth,
+                student_or_apprentice=c.student_or_apprentice,
+                disabled=c.disabled,
+                regime=regime,
             )
             _check_child_age(errors, field, child, rules)
             children.append(child)
@@ -329,7 +335,9 @@ class PersonalForm:
         """Validated details; the NIR must match civilité and birth date; organisme defaults to the contract's."""
         errors = ErrorCollector()
         civility = errors.capture("civility", Civility.parse, self.civility)
-        name = errors.capture("name", PersonName.parse, self.birth_name, self.first_names, self.usage_name or None)
+        name = errors.capture(
+            "name", PersonName.parse, self.birth_name, self.first_names, self.usage_name or None
+        )
         birth = errors.capture("birth_date", parse_birth_date, self.birth_date)
         nir = errors.capture("nir", NIR.parse, self.nir) if self.nir.strip() else None
         if not self.nir.strip():
@@ -413,7 +421,9 @@ class BeneficiaryForm:
         errors = ErrorCollector()
         kind = _choice(errors, "kind", BeneficiaryKind, self.kind)
         civility = errors.capture("civility", Civility.parse, self.civility)
-        name = errors.capture("name", PersonName.parse, self.birth_name, self.first_names, self.usage_name or None)
+        name = errors.capture(
+            "name", PersonName.parse, self.birth_name, self.first_names, self.usage_name or None
+        )
         birth = errors.capture("birth_date", parse_birth_date, self.birth_date)
         regime = _choice(errors, "regime", SocialRegime, self.regime)
         if isinstance(regime, SocialRegime) and not regime.is_french_social_security:
@@ -467,7 +477,9 @@ def check_birth_ranks(beneficiaries: Sequence[BeneficiaryDetails], field: str = 
             if b.birth_rank is None:
                 errors.add(BIRTH_RANK_REQUIRED(f"{field}[{i}].birth_rank", birth_date=birth_date))
             elif b.birth_rank in seen:
-                errors.add(BIRTH_RANK_DUPLICATE(f"{field}[{i}].birth_rank", birth_date=birth_date, rank=b.birth_rank))
+                errors.add(
+                    BIRTH_RANK_DUPLICATE(f"{field}[{i}].birth_rank", birth_date=birth_date, rank=b.birth_rank)
+                )
             else:
                 seen[b.birth_rank] = i
     errors.raise_if_any()
@@ -525,7 +537,9 @@ class ContactForm:
         mobile = errors.capture("mobile", Phone.parse, self.mobile) if self.mobile.strip() else None
         errors.raise_if_any()
         assert address is not None and email is not None
-        return ContactDetails(address=address, email=email, mobile=mobile, marketing_consent=self.marketing_consent)
+        return ContactDetails(
+            address=address, email=email, mobile=mobile, marketing_consent=self.marketing_consent
+        )
 
 
 @attrs.frozen(kw_only=True)

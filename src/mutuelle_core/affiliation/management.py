@@ -102,7 +102,9 @@ def decide_dispense(svc: Services, affiliation_id: str, *, accept: bool, reason:
         now = svc.clock.now()
         updated = aff.accept_dispense(now) if accept else aff.refuse_dispense(reason, now)
         stored = uow.affiliations.update(updated)
-        for message in dispense_decided_messages(stored, contract, accepted=accept, end_date=end_date, reason=reason):
+        for message in dispense_decided_messages(
+            stored, contract, accepted=accept, end_date=end_date, reason=reason
+        ):
             uow.outbox.add(message)
         uow.commit()
     return stored
@@ -144,7 +146,9 @@ def complete_affiliation(
         effective = max(contract.effective_date, today)
         rules = rules_for(contract, effective)
         household = errors.capture("household", form.household.validate, rules)
-        personal = errors.capture("personal", form.personal.validate, contract.settings.default_organisme_code)
+        personal = errors.capture(
+            "personal", form.personal.validate, contract.settings.default_organisme_code
+        )
         details = []
         for i, b in enumerate(form.beneficiaries):
             d = errors.capture(f"beneficiaries[{i}]", b.validate, contract.settings.default_organisme_code)
@@ -156,8 +160,10 @@ def complete_affiliation(
             level = ProductLevel(form.level)
         except ValueError:
             level = None
-        if level is None or contract.base_product(group_code, effective) is None or not any(
-            p.level is level for p in contract.products_in_force(group_code, effective)
+        if (
+            level is None
+            or contract.base_product(group_code, effective) is None
+            or not any(p.level is level for p in contract.products_in_force(group_code, effective))
         ):
             errors.add(FORMULA_UNAVAILABLE("level", level=form.level))
         if household is not None and not errors:
@@ -175,7 +181,11 @@ def complete_affiliation(
         )
         key = person_key(personal.name, contact.email)
         existing = next(
-            (a for a in uow.affiliations.list_for_contract(contract.number) if a.person_key == key and a.status.is_open),
+            (
+                a
+                for a in uow.affiliations.list_for_contract(contract.number)
+                if a.person_key == key and a.status.is_open
+            ),
             None,
         )
         if existing is None:
@@ -183,16 +193,30 @@ def complete_affiliation(
                 raise ALREADY_INVITED("personal.name")
             existing = uow.affiliations.add(
                 Affiliation.invite(
-                    affiliation_id=svc.ids.new_id(), contract_number=contract.number, group_code=group_code,
-                    civility=personal.civility, name=personal.name, email=contact.email,
-                    token=svc.tokens.new_token(), validity_months=contract.settings.invitation_validity_months,
-                    now=now, actor=actor_id,
+                    affiliation_id=svc.ids.new_id(),
+                    contract_number=contract.number,
+                    group_code=group_code,
+                    civility=personal.civility,
+                    name=personal.name,
+                    email=contact.email,
+                    token=svc.tokens.new_token(),
+                    validity_months=contract.settings.invitation_validity_months,
+                    now=now,
+                    actor=actor_id,
                 )
             )
         start = effective_date_for(existing, contract, today)
         product = next(p for p in contract.products_in_force(group_code, start) if p.level is level)
         evidence = sign_affiliation_documents(
-            svc, uow, existing, contract, journey, product, start, quote_for(contract, journey), signer=actor_id
+            svc,
+            uow,
+            existing,
+            contract,
+            journey,
+            product,
+            start,
+            quote_for(contract, journey),
+            signer=actor_id,
         )
         stored = uow.affiliations.update(existing.submit_complete(journey, evidence, start, now, actor_id))
         uow.commit()

@@ -49,7 +49,6 @@ from mutuelle_core.values.bank import MandateReference
 from mutuelle_core.values.money import Money
 
 __all__ = [
-    "sign_affiliation_documents",
     "JourneyView",
     "journey_view",
     "open_link",
@@ -62,14 +61,18 @@ __all__ = [
     "save_household",
     "save_personal",
     "save_regime",
+    "sign_affiliation_documents",
     "sign_and_submit",
 ]
 
 FORMULA_UNAVAILABLE = error_code(
-    "journey.formula_unavailable", "La formule « {level} » n'est pas proposée à votre groupe à la date d'effet."
+    "journey.formula_unavailable",
+    "La formule « {level} » n'est pas proposée à votre groupe à la date d'effet.",
 )
 UNKNOWN_MOTIVE = error_code("dispense.unknown_motive", "Motif de dispense inconnu : {motive}.")
-LINK_UNKNOWN = error_code("affiliation.link_invalid", "Ce lien d'affiliation n'est pas valide ou a déjà été utilisé.")
+LINK_UNKNOWN = error_code(
+    "affiliation.link_invalid", "Ce lien d'affiliation n'est pas valide ou a déjà été utilisé."
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -97,11 +100,15 @@ def rules_for(contract: CollectiveContract, effective: dt.date) -> JourneyRules:
     )
 
 
-def _product(contract: CollectiveContract, aff: Affiliation, effective: dt.date, level: ProductLevel) -> Product | None:
+def _product(
+    contract: CollectiveContract, aff: Affiliation, effective: dt.date, level: ProductLevel
+) -> Product | None:
     return next((p for p in contract.products_in_force(aff.group_code, effective) if p.level is level), None)
 
 
-def quote_for(contract: CollectiveContract, journey: Journey, level: ProductLevel | None = None) -> Money | None:
+def quote_for(
+    contract: CollectiveContract, journey: Journey, level: ProductLevel | None = None
+) -> Money | None:
     """The member's monthly amount for the household and formula chosen (from the contract's price grid)."""
     chosen = level if level is not None else (journey.formula.level if journey.formula else None)
     if chosen is None:
@@ -272,13 +279,17 @@ def sign_and_submit(svc: Services, affiliation_id: str) -> JourneyView:
         if product is None:
             raise FORMULA_UNAVAILABLE("level", level=aff.journey.formula.level.label)
         quote = quote_for(contract, aff.journey)
-        evidence = sign_affiliation_documents(svc, uow, aff, contract, aff.journey, product, effective, quote, signer=aff.affiliation_id)
+        evidence = sign_affiliation_documents(
+            svc, uow, aff, contract, aff.journey, product, effective, quote, signer=aff.affiliation_id
+        )
         updated = uow.affiliations.update(aff.sign(evidence, effective, now))
         message = submitted_message(updated, product.label, quote)
         if message is not None:
             uow.outbox.add(message)
         if contract.settings.notify_on_completion:
-            employer_message = completed_employer_message(updated, uow.employers.get(contract.employer_id), now)
+            employer_message = completed_employer_message(
+                updated, uow.employers.get(contract.employer_id), now
+            )
             if employer_message is not None:
                 uow.outbox.add(employer_message)
         uow.commit()
@@ -301,9 +312,16 @@ def sign_affiliation_documents(
     now = svc.clock.now()
     rum = MandateReference.parse(uow.references.next_reference("rum", f"RUM-{contract.number}-"))
     documents = affiliation_documents(
-        contract=contract, product=product, journey=journey, effective_date=effective, quote=quote,
-        insurer=svc.insurer, rum=rum, owner=aff.affiliation_id,
-        new_id=[svc.ids.new_id() for _ in range(3)], at=now,
+        contract=contract,
+        product=product,
+        journey=journey,
+        effective_date=effective,
+        quote=quote,
+        insurer=svc.insurer,
+        rum=rum,
+        owner=aff.affiliation_id,
+        new_id=[svc.ids.new_id() for _ in range(3)],
+        at=now,
     )
     for doc in documents:
         uow.documents.put(doc)
@@ -338,13 +356,19 @@ def request_dispense(
             allowed=None if allowed is None else frozenset(DispenseMotive(m) for m in allowed),
         )
         document = make_document(
-            document_id=svc.ids.new_id(), kind="dispense_attestation", owner=aff.affiliation_id,
-            filename=attestation_filename, content=attestation, media_type="application/octet-stream",
+            document_id=svc.ids.new_id(),
+            kind="dispense_attestation",
+            owner=aff.affiliation_id,
+            filename=attestation_filename,
+            content=attestation,
+            media_type="application/octet-stream",
             at=svc.clock.now(),
         )
         uow.documents.put(document)
         request = DispenseRequest(
-            motive=chosen, attestation_document_id=document.document_id, requested_on=today,
+            motive=chosen,
+            attestation_document_id=document.document_id,
+            requested_on=today,
             end_date=end_date if chosen.expires else None,
         )
         updated = uow.affiliations.update(aff.request_dispense(request, svc.clock.now()))

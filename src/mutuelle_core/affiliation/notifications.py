@@ -8,7 +8,7 @@ from mutuelle_core.affiliation.affiliation import Affiliation
 from mutuelle_core.affiliation.dispense import DispenseRequest
 from mutuelle_core.contracts.contract import CollectiveContract
 from mutuelle_core.contracts.employer import Employer
-from mutuelle_core.ports import OutgoingMessage
+from mutuelle_core.ports import JSONValue, OutgoingMessage
 from mutuelle_core.values.identity import Email
 from mutuelle_core.values.money import Money
 
@@ -99,7 +99,9 @@ def submitted_message(aff: Affiliation, product_label: str, quote: Money | None)
     )
 
 
-def completed_employer_message(aff: Affiliation, employer: Employer, at: dt.datetime) -> OutgoingMessage | None:
+def completed_employer_message(
+    aff: Affiliation, employer: Employer, at: dt.datetime
+) -> OutgoingMessage | None:
     """To the employer (when the contract asks for it): an employee finished the journey."""
     if employer.email is None:
         return None
@@ -142,12 +144,18 @@ def rejected_message(aff: Affiliation) -> OutgoingMessage | None:
     return OutgoingMessage(
         template="affiliation_rejected",
         to=to,
-        context={"first_name": aff.name.first_names, "contract": aff.contract_number, "reasons": list(aff.control_reasons)},
+        context={
+            "first_name": aff.name.first_names,
+            "contract": aff.contract_number,
+            "reasons": list(aff.control_reasons),
+        },
     )
 
 
 def _dispense_recipients(aff: Affiliation, contract: CollectiveContract) -> list[Email]:
-    recipients = [e for e in (_to(aff), aff.dispense_email or contract.settings.dispense_request_email) if e is not None]
+    recipients = [
+        e for e in (_to(aff), aff.dispense_email or contract.settings.dispense_request_email) if e is not None
+    ]
     return list(dict.fromkeys(recipients))
 
 
@@ -155,25 +163,36 @@ def dispense_requested_messages(
     aff: Affiliation, contract: CollectiveContract, request: DispenseRequest
 ) -> list[OutgoingMessage]:
     """Confirmation to the employee and to the employer's dispense address."""
-    context = {
+    context: dict[str, JSONValue] = {
         "employee": aff.name.display,
         "contract": aff.contract_number,
         "motive": request.motive.label,
         "requested_on": request.requested_on.isoformat(),
         "end_date": None if request.end_date is None else request.end_date.isoformat(),
     }
-    return [OutgoingMessage(template="dispense_requested", to=to, context=context) for to in _dispense_recipients(aff, contract)]
+    return [
+        OutgoingMessage(template="dispense_requested", to=to, context=context)
+        for to in _dispense_recipients(aff, contract)
+    ]
 
 
 def dispense_decided_messages(
-    aff: Affiliation, contract: CollectiveContract, *, accepted: bool, end_date: dt.date | None, reason: str = ""
+    aff: Affiliation,
+    contract: CollectiveContract,
+    *,
+    accepted: bool,
+    end_date: dt.date | None,
+    reason: str = "",
 ) -> list[OutgoingMessage]:
     """The management's decision, to the employee and to the employer's dispense address."""
-    context = {
+    context: dict[str, JSONValue] = {
         "employee": aff.name.display,
         "contract": aff.contract_number,
         "accepted": accepted,
         "end_date": None if end_date is None else end_date.isoformat(),
         "reason": reason,
     }
-    return [OutgoingMessage(template="dispense_decided", to=to, context=context) for to in _dispense_recipients(aff, contract)]
+    return [
+        OutgoingMessage(template="dispense_decided", to=to, context=context)
+        for to in _dispense_recipients(aff, contract)
+    ]

@@ -238,13 +238,29 @@ _STARTED = (S.INVITED, S.IN_PROGRESS, S.TO_REMIND, S.REJECTED)
 _ROWS: list[Transition] = []
 
 
-def _rows(sources: Iterable[AffiliationStatus], action: Action, target: Target, guard: str | None, actor: str) -> None:
+def _rows(
+    sources: Iterable[AffiliationStatus], action: Action, target: Target, guard: str | None, actor: str
+) -> None:
     _ROWS.extend(Transition(s, action, target, guard, actor) for s in sources)
 
 
-_rows((S.INVITED, S.TO_REMIND, S.REJECTED, S.IN_PROGRESS), A.OPEN_LINK, S.IN_PROGRESS, "lien valide, non utilisé", "employee")
-_rows((S.IN_PROGRESS, S.TO_REMIND, S.REJECTED), A.SAVE_STEP, S.IN_PROGRESS, "données de l'étape valides", "employee")
-_rows((S.IN_PROGRESS, S.TO_REMIND, S.REJECTED), A.SIGN, S.SUBMITTED, "toutes les étapes complètes", "employee")
+_rows(
+    (S.INVITED, S.TO_REMIND, S.REJECTED, S.IN_PROGRESS),
+    A.OPEN_LINK,
+    S.IN_PROGRESS,
+    "lien valide, non utilisé",
+    "employee",
+)
+_rows(
+    (S.IN_PROGRESS, S.TO_REMIND, S.REJECTED),
+    A.SAVE_STEP,
+    S.IN_PROGRESS,
+    "données de l'étape valides",
+    "employee",
+)
+_rows(
+    (S.IN_PROGRESS, S.TO_REMIND, S.REJECTED), A.SIGN, S.SUBMITTED, "toutes les étapes complètes", "employee"
+)
 _rows(
     (S.INVITED, S.IN_PROGRESS, S.TO_REMIND, S.LINK_EXPIRED, S.REJECTED),
     A.SUBMIT_COMPLETE,
@@ -257,8 +273,20 @@ _rows((S.SUBMITTED,), A.REJECT, S.REJECTED, "au moins un motif", "management")
 _rows((S.SUBMITTED,), A.REFUSE, S.REFUSED, "au moins un motif", "management")
 _rows((S.INVITED, S.IN_PROGRESS), A.FLAG_REMINDER, S.TO_REMIND, "8 jours sans action (paramètre)", "system")
 _rows((S.TO_REMIND, S.LINK_EXPIRED, S.REJECTED), A.REMIND, RESUME, "nouveau lien envoyé", "employer")
-_rows((S.INVITED, S.IN_PROGRESS, S.TO_REMIND), A.EXPIRE_LINK, S.LINK_EXPIRED, "lien échu (1 mois, paramètre)", "system")
-_rows(_STARTED, A.REQUEST_DISPENSE, S.DISPENSE_REQUESTED, "motif du régime, attestation, date de fin", "employee")
+_rows(
+    (S.INVITED, S.IN_PROGRESS, S.TO_REMIND),
+    A.EXPIRE_LINK,
+    S.LINK_EXPIRED,
+    "lien échu (1 mois, paramètre)",
+    "system",
+)
+_rows(
+    _STARTED,
+    A.REQUEST_DISPENSE,
+    S.DISPENSE_REQUESTED,
+    "motif du régime, attestation, date de fin",
+    "employee",
+)
 _rows((S.DISPENSE_REQUESTED,), A.ACCEPT_DISPENSE, S.DISPENSED, None, "management")
 _rows((S.DISPENSE_REQUESTED,), A.REFUSE_DISPENSE, RESUME, "au moins un motif", "management")
 _rows((S.DISPENSED,), A.END_DISPENSE, S.INVITED, "date de fin dépassée ; nouveau lien", "system")

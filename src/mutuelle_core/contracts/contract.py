@@ -39,10 +39,10 @@ import re
 
 import attrs
 
+from mutuelle_core.contracts.price_grid import PriceLine
 from mutuelle_core.errors import ErrorCollector, error_code
 from mutuelle_core.events import DomainEvent
 from mutuelle_core.i18n import message
-from mutuelle_core.contracts.price_grid import PriceLine
 from mutuelle_core.values.dates import DateRange
 from mutuelle_core.values.identity import Email
 from mutuelle_core.values.organisme import DEFAULT_ORGANISME_CODE, OrganismeCode

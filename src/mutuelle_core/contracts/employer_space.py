@@ -15,9 +15,12 @@ populations can be read or changed (``access.denied``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import attrs
 
+from mutuelle_core.affiliation.affiliation import Affiliation
+from mutuelle_core.affiliation.transitions import AffiliationStatus
 from mutuelle_core.contracts.access import EmployerScope
 from mutuelle_core.contracts.contract import Product
 from mutuelle_core.contracts.correspondent import (
@@ -203,6 +206,10 @@ class GroupSheet:
     category: str
     population: str | None
     products: tuple[Product, ...]
+    employees: int
+    """Employees of the group covered on the sheet's date."""
+    covered_persons: int
+    """Employees and their beneficiaries covered on the sheet's date."""
 
 
 @attrs.frozen(kw_only=True)
@@ -218,14 +225,47 @@ class CompanySheet:
     effective_date: dt.date
     end_date: dt.date | None
     groups: tuple[GroupSheet, ...]
+    on: dt.date
+    """The date the counts are taken at."""
+
+    @property
+    def employees(self) -> int:
+        """Employees covered in the groups shown."""
+        return sum(g.employees for g in self.groups)
+
+    @property
+    def covered_persons(self) -> int:
+        """Persons covered (employees and beneficiaries) in the groups shown."""
+        return sum(g.covered_persons for g in self.groups)
 
 
-def company_sheet(svc: Services, actor_id: str, contract_number: str) -> CompanySheet:
-    """The company sheet of a contract in the actor's scope, limited to the groups it may see."""
+def _coverage(affiliations: Sequence[Affiliation], on: dt.date) -> dict[str, tuple[int, int]]:
+    counts: dict[str, tuple[int, int]] = {}
+    for a in affiliations:
+        if a.effective_date is None or a.effective_date > on:
+            continue
+        dependants = 0 if a.enrolment is None or a.enrolment.base_only else len(a.journey.beneficiaries or ())
+        employees, persons = counts.get(a.group_code, (0, 0))
+        counts[a.group_code] = (employees + 1, persons + 1 + dependants)
+    return counts
+
+
+def company_sheet(
+    svc: Services, actor_id: str, contract_number: str, on: dt.date | None = None
+) -> CompanySheet:
+    """The company sheet of a contract in the actor's scope, limited to the groups it may see.
+
+    Counts are taken on ``on`` (today by default): affiliated employees whose cover has started, and
+    the beneficiaries covered through them.
+    """
+    day = on or svc.clock.today()
     with svc.uow() as uow:
         scope = EmployerScope.load(uow, actor_id)
         contract = scope.contract(uow, contract_number)
         employer = uow.employers.get(contract.employer_id)
+        coverage = _coverage(
+            uow.affiliations.list_for_contract(contract.number, {AffiliationStatus.AFFILIATED}), day
+        )
         groups = tuple(
             GroupSheet(
                 code=g.code,
@@ -238,6 +278,8 @@ def company_sheet(svc: Services, actor_id: str, contract_number: str) -> Company
                         key=lambda p: (p.level, p.code),
                     )
                 ),
+                employees=coverage.get(g.code, (0, 0))[0],
+                covered_persons=coverage.get(g.code, (0, 0))[1],
             )
             for g in scope.visible_groups(contract)
         )
@@ -251,4 +293,5 @@ def company_sheet(svc: Services, actor_id: str, contract_number: str) -> Company
             effective_date=contract.effective_date,
             end_date=contract.end_date,
             groups=groups,
+            on=day,
         )

@@ -46,7 +46,11 @@ class PriceLine:
 def monthly_quote(grid: Sequence[PriceLine], level: int, *, spouse: bool, children: int) -> Money | None:
     """The member's monthly amount for a household, or ``None`` when the grid has no price for it."""
     prices = {(p.level, p.category): p.monthly for p in grid}
-    needed = [(PersonCategory.INSURED, 1), (PersonCategory.SPOUSE, int(spouse)), (PersonCategory.CHILD, children)]
+    needed = [
+        (PersonCategory.INSURED, 1),
+        (PersonCategory.SPOUSE, int(spouse)),
+        (PersonCategory.CHILD, children),
+    ]
     total = Decimal(0)
     for category, count in needed:
         if count == 0:

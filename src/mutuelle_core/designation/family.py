@@ -208,7 +208,7 @@ class FamilyAtDeath:
         renouncing: the persons who renounce the capital (treated as if absent: their share goes to
             the others of their level; a renouncing child is not represented).
         predeceased: the persons who died before the insured member (a child may also be marked
-            predeceased through its own status).
+            predeceased through its own status: either way counts, for every clause).
 
     Raises:
         ValidationFailed: ``designation.spouse_and_partner`` (a married spouse, neither separated nor
@@ -226,8 +226,11 @@ class FamilyAtDeath:
     heirs: tuple[Heir, ...] = attrs.field(default=(), converter=tuple)
     renouncing: frozenset[str] = attrs.field(default=frozenset(), converter=_ids)
     predeceased: frozenset[str] = attrs.field(default=frozenset(), converter=_ids)
+    _dead: frozenset[str] = attrs.field(init=False, eq=False, repr=False, default=frozenset())
 
     def __attrs_post_init__(self) -> None:
+        dead = {c.person_id for _, c in _walk(self.children, "") if c.status is ChildStatus.PREDECEASED}
+        object.__setattr__(self, "_dead", self.predeceased | dead)
         errors = ErrorCollector()
         if (
             self.spouse is not None
@@ -271,10 +274,10 @@ class FamilyAtDeath:
         errors.raise_if_any()
 
     def is_predeceased(self, person: str | Child) -> bool:
-        """Whether a person (an id, or a child with its own status) died before the insured member."""
-        if isinstance(person, Child):
-            return person.status is ChildStatus.PREDECEASED or person.person_id in self.predeceased
-        return person in self.predeceased
+        """Whether a person died before the insured member: listed in :attr:`predeceased`, or a child
+        (anywhere among the descendants) whose status is ``PREDECEASED``."""
+        person_id = person.person_id if isinstance(person, Child) else person
+        return person_id in self._dead
 
     def renounces(self, person_id: str) -> bool:
         """Whether the person renounces the capital."""
@@ -282,4 +285,4 @@ class FamilyAtDeath:
 
     def can_receive(self, person_id: str) -> bool:
         """Whether the person may receive: neither predeceased nor renouncing."""
-        return person_id not in self.predeceased and person_id not in self.renouncing
+        return person_id not in self._dead and person_id not in self.renouncing

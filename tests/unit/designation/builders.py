@@ -27,13 +27,13 @@ def name(first: str, family: str = "martin") -> PersonName:
     return PersonName(family, first)
 
 
-def child(
-    person_id: str, first: str, status: ChildStatus = ChildStatus.ALIVE, *descendants: Child
-) -> Child:
+def child(person_id: str, first: str, status: ChildStatus = ChildStatus.ALIVE, *descendants: Child) -> Child:
     return Child(person_id, name(first), status, descendants=descendants)
 
 
-def named(person_id: str, first: str, share: str | int | Decimal, relationship: Relationship = Relationship.CHILD) -> NamedBeneficiary:
+def named(
+    person_id: str, first: str, share: str | int | Decimal, relationship: Relationship = Relationship.CHILD
+) -> NamedBeneficiary:
     return NamedBeneficiary(person_id, name(first), relationship, dt.date(1990, 1, 1), share=share)
 
 

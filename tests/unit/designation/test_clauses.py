@@ -12,14 +12,12 @@ from mutuelle_core.designation import (
     LapseRule,
     NamedBeneficiary,
     ParticularClause,
-    Rank,
     Relationship,
     StandardClause,
     refuse_free_text,
 )
 from mutuelle_core.designation.clauses import Clause
 from mutuelle_core.errors import DomainError, ValidationFailed
-
 from tests.unit.designation.builders import name, named, particular
 
 
@@ -48,7 +46,9 @@ def test_every_rank_is_checked_and_all_problems_are_reported() -> None:
 
 
 def test_shares_with_two_decimals_total_100() -> None:
-    clause = particular([named("a", "alice", "33,33"), named("b", "bruno", "33.33"), named("c", "chloé", "33.34")])
+    clause = particular(
+        [named("a", "alice", "33,33"), named("b", "bruno", "33.33"), named("c", "chloé", "33.34")]
+    )
     assert clause.ranks[0].total == Decimal(100)
     assert clause.position_of("c") == (1, Decimal("33.34"))
 

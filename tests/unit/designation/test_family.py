@@ -9,7 +9,6 @@ import pytest
 
 from mutuelle_core.designation import Child, ChildStatus, FamilyAtDeath, Heir, Person, Spouse, SpouseStatus
 from mutuelle_core.errors import DomainError, ValidationFailed
-
 from tests.unit.designation.builders import child, name
 
 
@@ -34,11 +33,17 @@ def test_a_widowed_member_may_have_a_partner() -> None:
 
 
 def test_heir_shares_are_exact_fractions_totalling_one() -> None:
-    heirs = [Heir("h1", name("léa"), "1/3"), Heir("h2", name("tom"), Fraction(1, 3)), Heir("h3", name("zoé"), "1/3")]
+    heirs = [
+        Heir("h1", name("léa"), "1/3"),
+        Heir("h2", name("tom"), Fraction(1, 3)),
+        Heir("h3", name("zoé"), "1/3"),
+    ]
     assert sum(h.share for h in FamilyAtDeath(heirs=heirs).heirs) == 1
     assert Heir("h", name("léa"), Decimal("0.25")).share == Fraction(1, 4)
     with pytest.raises(ValidationFailed) as caught:
-        FamilyAtDeath(heirs=[Heir("h1", name("léa"), Decimal("0.3333")), Heir("h2", name("tom"), Decimal("0.6666"))])
+        FamilyAtDeath(
+            heirs=[Heir("h1", name("léa"), Decimal("0.3333")), Heir("h2", name("tom"), Decimal("0.6666"))]
+        )
     assert codes(caught.value) == [("designation.heir_shares_not_one", "heirs")]
 
 
