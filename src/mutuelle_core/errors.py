@@ -222,6 +222,7 @@ VALIDATION_FAILED = error_code("validation.failed", "La saisie comporte {count} 
 REQUIRED = error_code("field.required", "Ce champ est obligatoire.")
 ACCESS_DENIED = error_code("access.denied", "Vous n'avez pas accès à cet élément ({what}).", AccessDenied)
 NOT_FOUND = error_code("not_found", "Élément introuvable : {what}.", NotFound)
+ALREADY_EXISTS = error_code("storage.duplicate", "{what} existe déjà.")
 CONCURRENCY_CONFLICT = error_code(
     "concurrency.conflict",
     "L'élément {what} a été modifié par ailleurs depuis sa lecture ; rechargez-le et recommencez.",

@@ -43,7 +43,7 @@ from mutuelle_core.errors import REQUIRED, DomainError, ValidationFailed, error_
 from mutuelle_core.values.bank import BankAccount, MandateReference, SepaCreditorId
 from mutuelle_core.values.company import Siren, Siret
 from mutuelle_core.values.dates import Month
-from mutuelle_core.values.identity import Email, Phone
+from mutuelle_core.values.identity import Civility, Email, Phone, Sex
 from mutuelle_core.values.money import Money
 from mutuelle_core.values.nir import NIR
 from mutuelle_core.values.organisme import OrganismeCode
@@ -135,7 +135,10 @@ register_scalar(MandateReference, MandateReference.parse)
 register_scalar(Email, Email.parse)
 register_scalar(Phone, Phone.parse)
 register_scalar(Month, Month.parse)
-register_scalar(Money, Money.of)
+register_scalar(Money, Money)  # exact to the cent: "1.234" is refused, never rounded behind your back
+for _enum in (Civility, Sex):
+    converter.register_structure_hook(_enum, _structure_enum)
+    converter.register_unstructure_hook(_enum, lambda e: e.value)
 
 
 def _unstructure_bank_account(account: BankAccount) -> dict[str, Any]:

@@ -62,7 +62,7 @@ def test_link_token_is_hashed_single_use_and_expires(backend: Backend) -> None:
         mj.open_link(svc, token)
     assert codes(exc.value) == {"affiliation.link_invalid"}
 
-    _, other_id, other_token = invite_second(backend)
+    _, _other_id, other_token = invite_second(backend)
     backend.clock.advance(days=32)
     with pytest.raises(DomainError) as exc:
         mj.open_link(svc, other_token)
@@ -238,13 +238,14 @@ def test_follow_up_filters_remind_close_remove_and_jobs(backend: Backend) -> Non
     assert report.flagged_to_remind == 2
     assert run_affiliation_jobs(svc, backend.clock.today()).flagged_to_remind == 0  # idempotent
     assert fu.remind_all(svc, actor, "MENJ2026") == 2
-    fu.close_file(svc, actor, other_id)
-    with pytest.raises(TransitionNotAllowed):
-        fu.remind(svc, actor, other_id)
     fu.remove_from_follow_up(svc, actor, other_id)
     assert [x.affiliation_id for x in fu.follow_up(svc, actor, "MENJ2026")] == [aff_id]
+    fu.close_file(svc, actor, aff_id)
+    for action in (fu.remind, fu.remove_from_follow_up, fu.force_base_affiliation, fu.close_file):
+        with pytest.raises(TransitionNotAllowed):
+            action(svc, actor, aff_id)  # a closed file accepts nothing but consult
     _line, history = fu.consult(svc, actor, other_id)
-    assert [h.to_status for h in history][-2:] == [S.CLOSED, S.REMOVED]
+    assert [h.to_status for h in history][-1] is S.REMOVED
 
 
 def test_psc_auto_enrolment_after_21_days_is_base_only(backend: Backend) -> None:

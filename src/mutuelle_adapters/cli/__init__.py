@@ -1,7 +1,7 @@
 """The ``mutuelle`` command: back-office scripts over the composition root.
 
 Commands: ``--version``, ``check-identities FILE.csv``, ``db upgrade``, ``contract setup FILE.toml``,
-``mail relay``, ``demo``. Reports are French; ``--json`` gives machine-readable output for scripts.
+``mail relay``, ``invite FILE.csv``, ``follow-up``, ``jobs run``, ``demo``. Reports are French; ``--json`` gives machine-readable output for scripts.
 Exit status: 0 when everything was accepted, 1 when lines or inputs were rejected, 2 for usage errors.
 """
 
@@ -170,3 +170,11 @@ def _print_error(err: DomainError) -> None:
     for leaf in err.leaves():
         table.add_row(leaf.field or "-", leaf.code, leaf.message())
     console.print(table)
+
+
+# The affiliation commands use the option and helpers above, hence imported last.
+from mutuelle_adapters.cli.affiliation import follow_up_command, invite_command, jobs  # noqa: E402
+
+main.add_command(invite_command)
+main.add_command(follow_up_command)
+main.add_command(jobs)

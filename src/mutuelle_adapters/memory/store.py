@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 import attrs
 
-from mutuelle_core.errors import CONCURRENCY_CONFLICT, NOT_FOUND, error_code
+from mutuelle_core.errors import ALREADY_EXISTS, CONCURRENCY_CONFLICT, NOT_FOUND
 from mutuelle_core.events import DomainEvent
 from mutuelle_core.ports import Clock, IdGenerator
 
@@ -34,7 +34,7 @@ __all__ = ["MemoryDatabase", "MemoryUnitOfWork", "Table"]
 K = TypeVar("K")
 V = TypeVar("V")
 
-DUPLICATE_KEY = error_code("storage.duplicate", "{what} existe déjà.")
+DUPLICATE_KEY = ALREADY_EXISTS
 
 
 class Table(Generic[V]):

@@ -12,14 +12,12 @@ from mutuelle_adapters.memory.store import MemoryDatabase, MemoryUnitOfWork, Tab
 from mutuelle_core.affiliation.affiliation import Affiliation
 from mutuelle_core.affiliation.transitions import AffiliationStatus
 from mutuelle_core.contracts.contract import CollectiveContract
-from mutuelle_core.contracts.correspondent import Correspondent, CorrespondentStatus
+from mutuelle_core.contracts.correspondent import DUPLICATE_LOGIN, Correspondent, CorrespondentStatus
 from mutuelle_core.contracts.employer import Employer
-from mutuelle_core.errors import NOT_FOUND, error_code
+from mutuelle_core.errors import ALREADY_EXISTS, NOT_FOUND
 from mutuelle_core.ports import Document, OutboxEntry, OutgoingMessage
 
 __all__ = ["MemoryUnitOfWorkImpl"]
-
-DUPLICATE_LOGIN = error_code("correspondent.duplicate_login", "L'identifiant {login} est déjà utilisé.")
 
 
 class MemoryEmployers:
@@ -254,7 +252,7 @@ class MemoryDocuments:
     def put(self, document: Document) -> None:
         """See :class:`mutuelle_core.ports.DocumentStore`."""
         if self._t.find(document.document_id) is not None:
-            raise NOT_FOUND(None, what=f"document {document.document_id}")
+            raise ALREADY_EXISTS(None, what=f"document {document.document_id}")
         self._t.put(document.document_id, document)
 
     def get(self, document_id: str) -> Document:

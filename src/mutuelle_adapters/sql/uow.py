@@ -23,16 +23,15 @@ from mutuelle_adapters.sql import tables as t
 from mutuelle_core.affiliation.affiliation import Affiliation
 from mutuelle_core.affiliation.transitions import AffiliationStatus
 from mutuelle_core.contracts.contract import CollectiveContract
-from mutuelle_core.contracts.correspondent import Correspondent, CorrespondentStatus
+from mutuelle_core.contracts.correspondent import DUPLICATE_LOGIN, Correspondent, CorrespondentStatus
 from mutuelle_core.contracts.employer import Employer
-from mutuelle_core.errors import CONCURRENCY_CONFLICT, NOT_FOUND, error_code
+from mutuelle_core.errors import ALREADY_EXISTS, CONCURRENCY_CONFLICT, NOT_FOUND
 from mutuelle_core.events import DomainEvent
 from mutuelle_core.ports import Clock, Document, IdGenerator, OutboxEntry, OutgoingMessage
 
 __all__ = ["SqlUnitOfWork", "SqlUnitOfWorkFactory"]
 
-DUPLICATE = error_code("storage.duplicate", "{what} existe déjà.")
-DUPLICATE_LOGIN = error_code("correspondent.duplicate_login", "L'identifiant {login} est déjà utilisé.")
+DUPLICATE = ALREADY_EXISTS
 
 
 class _Repo:

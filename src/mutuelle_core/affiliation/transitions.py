@@ -313,7 +313,7 @@ _rows(
     "employer",
 )
 _rows(
-    (S.INVITED, S.IN_PROGRESS, S.TO_REMIND, S.LINK_EXPIRED, S.REJECTED, S.REFUSED, S.CLOSED),
+    (S.INVITED, S.IN_PROGRESS, S.TO_REMIND, S.LINK_EXPIRED, S.REJECTED, S.REFUSED),
     A.REMOVE,
     S.REMOVED,
     "personne ni couverte ni dispensée",

@@ -60,6 +60,7 @@ PASSWORD_WEAK = error_code(
     "correspondent.password_weak",
     "Le mot de passe doit comporter au moins 12 caractères dont une lettre et un chiffre.",
 )
+DUPLICATE_LOGIN = error_code("correspondent.duplicate_login", "L'identifiant {login} est déjà utilisé.")
 CORRESPONDENT_DELETED = error_code("correspondent.deleted", "Ce compte correspondant a été supprimé.")
 CORRESPONDENT_INACTIVE = error_code(
     "correspondent.inactive", "Ce compte correspondant n'est pas encore activé."

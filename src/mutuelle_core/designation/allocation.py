@@ -77,10 +77,13 @@ __all__ = [
     "ALLOCATION_TOTAL_MISMATCH",
     "NEGATIVE_AMOUNT",
     "SUPERSEDED",
+    "VIA_LAPSED_STANDARD",
+    "VIA_NO_BENEFICIARY",
     "AllocationLine",
     "CapitalAllocation",
     "ExplanationPart",
     "allocate_capital",
+    "share_text",
 ]
 
 NEGATIVE_AMOUNT = error_code(
@@ -147,9 +150,11 @@ _VIA_NO_BENEFICIARY = message(
 )
 
 VIA_LAPSED_STANDARD = "particular.lapsed_standard"
+"""``via`` of a line the standard clause gives from a particular beneficiary's lapsed share."""
 VIA_NO_BENEFICIARY = "particular.no_beneficiary"
+"""``via`` of a line the standard clause gives because no named beneficiary of any rank can receive."""
 
-Param = str | int | Decimal
+_Param = str | int | Decimal
 
 
 @attrs.frozen
@@ -157,14 +162,14 @@ class ExplanationPart:
     """One sentence of a line's explanation: a French message template and its parameters."""
 
     template: str
-    params: tuple[tuple[str, Param], ...] = ()
+    params: tuple[tuple[str, _Param], ...] = ()
 
     def render(self, locale: str = "fr") -> str:
         """The sentence in ``locale`` (French by default)."""
         return render(self.template, dict(self.params), locale)
 
 
-def _part(template: str, **params: Param) -> ExplanationPart:
+def _part(template: str, **params: _Param) -> ExplanationPart:
     return ExplanationPart(template, tuple(sorted(params.items())))
 
 
@@ -186,7 +191,7 @@ class AllocationLine:
         name: the person's names (``None`` for the estate).
         amount: the amount, exact to the cent.
         rule: the stable rule code (see the module documentation).
-        share: the exact fraction of the capital this line stands for (``amount`` is this fraction of the
+        fraction: the exact fraction of the capital this line stands for (``amount`` is this fraction of the
             capital, rounded by the largest-remainder method).
         via: ``particular.lapsed_standard`` or ``particular.no_beneficiary`` when a particular
             designation sent this share to the standard clause, else ``None``.
@@ -197,7 +202,7 @@ class AllocationLine:
     name: PersonName | None
     amount: Money
     rule: str
-    share: Fraction
+    fraction: Fraction
     via: str | None = None
     parts: tuple[ExplanationPart, ...] = attrs.field(default=(), repr=False)
 
@@ -327,7 +332,7 @@ def _standard(
         rule: str,
         fraction: Fraction,
         part: str,
-        **params: Param,
+        **params: _Param,
     ) -> _Share:
         main = _part(part, share=share_text(fraction), **params)
         return _Share(person_id, name, rule, fraction, via, (*prefix, main))

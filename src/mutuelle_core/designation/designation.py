@@ -204,10 +204,10 @@ _CHANGE_LABELS = {
     FamilyChange.MARRIAGE: message("Mariage"),
     FamilyChange.PACS: message("Conclusion d'un PACS"),
     FamilyChange.SEPARATION: message("Séparation"),
-    FamilyChange.DIVORCE: message("Divorce"),
+    FamilyChange.DIVORCE: message("Divorce prononcé"),
     FamilyChange.PACS_DISSOLUTION: message("Dissolution d'un PACS"),
     FamilyChange.BIRTH: message("Naissance"),
-    FamilyChange.ADOPTION: message("Adoption"),
+    FamilyChange.ADOPTION: message("Adoption d'un enfant"),
     FamilyChange.DEATH: message("Décès d'un proche"),
 }
 
@@ -485,11 +485,12 @@ class Designation:
         self._require(DesignationStatus.SIGNED, message("mettre la désignation en vigueur"))
         self._check_previous(previous)
         carried = previous.acceptances if previous is not None else ()
+        own = tuple(a for a in self.acceptances if a.person_id not in {c.person_id for c in carried})
         return attrs.evolve(
             self,
             status=DesignationStatus.IN_FORCE,
             in_force_at=at,
-            acceptances=(*carried, *self.acceptances),
+            acceptances=(*carried, *own),
             pending_events=(
                 *self.pending_events,
                 DesignationPutInForce(
@@ -606,8 +607,8 @@ def _keeps_rights(old: Clause, new: Clause, person_id: str) -> bool:
     if isinstance(old, StandardClause):
         return isinstance(new, StandardClause)
     before = old.position_of(person_id)
-    if before is None:  # accepted under a clause that does not name them: nothing to keep
-        return True
+    if before is None:  # an acceptance that cannot be placed: refuse, the back office decides
+        return False
     if not isinstance(new, ParticularClause):
         return False
     after = new.position_of(person_id)

@@ -182,6 +182,14 @@ class Heir:
     share: Fraction = attrs.field(converter=_to_fraction)
 
 
+def _persons_tuple(values: Iterable[Person]) -> tuple[Person, ...]:
+    return tuple(values)
+
+
+def _heirs_tuple(values: Iterable[Heir]) -> tuple[Heir, ...]:
+    return tuple(values)
+
+
 def _ids(values: Iterable[str]) -> frozenset[str]:
     return frozenset(values)
 
@@ -222,8 +230,8 @@ class FamilyAtDeath:
     pacs_partner: Person | None = None
     cohabitant: Person | None = None
     children: tuple[Child, ...] = attrs.field(default=(), converter=_children_tuple)
-    parents: tuple[Person, ...] = attrs.field(default=(), converter=tuple)
-    heirs: tuple[Heir, ...] = attrs.field(default=(), converter=tuple)
+    parents: tuple[Person, ...] = attrs.field(default=(), converter=_persons_tuple)
+    heirs: tuple[Heir, ...] = attrs.field(default=(), converter=_heirs_tuple)
     renouncing: frozenset[str] = attrs.field(default=frozenset(), converter=_ids)
     predeceased: frozenset[str] = attrs.field(default=frozenset(), converter=_ids)
     _dead: frozenset[str] = attrs.field(init=False, eq=False, repr=False, default=frozenset())

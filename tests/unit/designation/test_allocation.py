@@ -46,7 +46,7 @@ def test_the_spouse_alone_takes_everything_even_with_children() -> None:
     result = allocate_capital(STANDARD, CAPITAL, family)
     assert amounts(result) == {"s": "120000.00"}
     assert rules(result) == [("s", "standard.spouse", None)]
-    assert result.lines[0].share == 1
+    assert result.lines[0].fraction == 1
     assert "conjoint non séparé de corps judiciairement (100 % du capital)" in result.lines[0].explanation
 
 
@@ -59,7 +59,7 @@ def test_three_children_one_predeceased_represented_by_its_two_children() -> Non
         ]
     )
     result = allocate_capital(STANDARD, CAPITAL, family)
-    assert [(line.person_id, line.share) for line in result.lines] == [
+    assert [(line.person_id, line.fraction) for line in result.lines] == [
         ("c1", Fraction(1, 3)),
         ("c3", Fraction(1, 3)),
         ("g1", Fraction(1, 6)),
@@ -249,7 +249,7 @@ def test_50_30_20_whose_30_percent_beneficiary_died_first_pro_rata() -> None:
         ("c", "particular.rank1", None),
     ]
     by_line = {(line.person_id, line.rule): line for line in result.lines}
-    assert by_line["a", "particular.lapsed_pro_rata"].share == Fraction(3, 14)
+    assert by_line["a", "particular.lapsed_pro_rata"].fraction == Fraction(3, 14)
     assert by_line["a", "particular.rank1"].amount == Money.of("50000")
     text = by_line["c", "particular.lapsed_pro_rata"].explanation
     assert "part de Bruno MARTIN (30 %)" in text and "rang 1 au prorata" in text
@@ -260,7 +260,7 @@ def test_50_30_20_whose_30_percent_beneficiary_died_first_sent_to_the_standard_c
     result = allocate_capital(fifty_thirty_twenty(LapseRule.STANDARD_CLAUSE), HUNDRED_K, family)
     assert amounts(result) == {"a": "50000.00", "c": "20000.00", "s": "30000.00"}
     assert rules(result)[-1] == ("s", "standard.spouse", "particular.lapsed_standard")
-    assert result.lines[-1].share == Fraction(3, 10)
+    assert result.lines[-1].fraction == Fraction(3, 10)
     assert result.lines[-1].explanation.startswith(
         "Part de Bruno MARTIN (30 %), décédé avant l'assuré ou renonçant, que la désignation particulière"
     )

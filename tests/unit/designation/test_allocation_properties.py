@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from decimal import Decimal
 from fractions import Fraction
@@ -49,8 +50,6 @@ def build_children(shapes_: list[Shape], ids: list[str]) -> list[Child]:
     children = []
     for status, inner in shapes_:
         person_id = ids.pop()
-        if status is ChildStatus.CONCEIVED:
-            inner = []
         descendants = build_children(inner, ids) if status is ChildStatus.PREDECEASED else []
         children.append(Child(person_id, person_name(person_id), status, descendants=descendants))
     return children
@@ -94,7 +93,7 @@ def families(draw: st.DrawFn) -> FamilyAtDeath:
 def percent_splits(draw: st.DrawFn, n: int) -> list[Decimal]:
     cuts = sorted(draw(st.lists(st.integers(1, 9999), min_size=n - 1, max_size=n - 1, unique=True)))
     bounds = [0, *cuts, 10000]
-    return [Decimal(b - a) / 100 for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [Decimal(b - a) / 100 for a, b in itertools.pairwise(bounds)]
 
 
 def everyone(family: FamilyAtDeath) -> set[str]:
@@ -173,8 +172,8 @@ def test_the_allocation_adds_up_to_the_capital_and_nothing_is_negative(
     result = allocate_capital(clause, capital, family)
     assert Money.total(line.amount for line in result.lines) == capital
     assert all(not line.amount.is_negative for line in result.lines)
-    assert sum(line.share for line in result.lines) == 1
-    assert all(line.share > 0 for line in result.lines)
+    assert sum(line.fraction for line in result.lines) == 1
+    assert all(line.fraction > 0 for line in result.lines)
 
 
 @given(cases(), capitals)
@@ -185,7 +184,7 @@ def test_each_person_gets_its_exact_share_within_one_cent(
     result = allocate_capital(clause, capital, family)
     exact: dict[str | None, Fraction] = {}
     for line in result.lines:
-        exact[line.person_id] = exact.get(line.person_id, Fraction(0)) + line.share * capital.to_cents()
+        exact[line.person_id] = exact.get(line.person_id, Fraction(0)) + line.fraction * capital.to_cents()
     for person, amount in result.by_person().items():
         assert abs(amount.to_cents() - exact[person]) < 1
 

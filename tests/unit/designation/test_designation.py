@@ -321,3 +321,10 @@ def test_each_refusal_has_its_own_code_with_a_french_message() -> None:
     assert "100 %" in codes["designation.shares_not_100"].template
     assert "signée" in codes["designation.unsigned"].template
     assert "L132-9" in codes["designation.irrevocable_beneficiary"].template
+
+
+def test_an_acceptance_given_before_coming_into_force_is_kept_once() -> None:
+    current = accepted("b")
+    prepared = signed(draft(PRO_RATA, replacing=current)).accept("b", LATER).accept("a", LATER)
+    new, _ = replace_designation(current, prepared, at=LATER)
+    assert [(a.person_id, a.accepted_at) for a in new.acceptances] == [("b", NOW), ("a", LATER)]
