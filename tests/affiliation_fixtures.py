@@ -52,7 +52,12 @@ def set_up_psc(svc: Services, *, number: str = "MENJ2026", employer_id: str = "e
             regime="state_psc",
             effective_date=D(2026, 5, 1),
             settings=settings,
-            groups=(bo.GroupSetup(code="A1", category="A", label="Agents"),),
+            groups=(
+                bo.GroupSetup(code="A1", category="A", label="Agents"),
+                bo.GroupSetup(code="P1", category="P", label="Portabilité"),
+                bo.GroupSetup(code="E1", category="E", label="Evin"),
+                bo.GroupSetup(code="M1", category="M", label="Maintien"),
+            ),
             products=tuple(
                 bo.ProductSetup(
                     code=f"PSC-{lvl}", label=label, level=lvl, group_code="A1", start_date=D(2026, 5, 1)

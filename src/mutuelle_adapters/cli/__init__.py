@@ -1,7 +1,8 @@
 """The ``mutuelle`` command: back-office scripts over the composition root.
 
 Commands: ``--version``, ``check-identities FILE.csv``, ``db upgrade``, ``contract setup FILE.toml``,
-``mail relay``, ``invite FILE.csv``, ``follow-up``, ``jobs run``, ``demo``. Reports are French; ``--json`` gives machine-readable output for scripts.
+``mail relay``, ``invite FILE.csv``, ``follow-up``, ``jobs run`` (see :mod:`.affiliation`), ``demo``.
+Reports are French; ``--json`` gives machine-readable output for scripts.
 Exit status: 0 when everything was accepted, 1 when lines or inputs were rejected, 2 for usage errors.
 """
 
@@ -17,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mutuelle_adapters.bootstrap import build_app
+from mutuelle_adapters.cli.affiliation import follow_up_command, invite_command, jobs
 from mutuelle_adapters.cli.identities import check_identities_file
 from mutuelle_adapters.cli.setup_file import load_setup_file
 from mutuelle_adapters.sql.database import current_revision, head_revision, make_engine, sqlite_url, upgrade
@@ -171,9 +173,6 @@ def _print_error(err: DomainError) -> None:
         table.add_row(leaf.field or "-", leaf.code, leaf.message())
     console.print(table)
 
-
-# The affiliation commands use the option and helpers above, hence imported last.
-from mutuelle_adapters.cli.affiliation import follow_up_command, invite_command, jobs  # noqa: E402
 
 main.add_command(invite_command)
 main.add_command(follow_up_command)

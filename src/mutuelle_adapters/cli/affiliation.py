@@ -19,14 +19,14 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, NoReturn
+from typing import NoReturn
 
 import click
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from mutuelle_adapters.bootstrap import App, build_app
-from mutuelle_adapters.cli import DATABASE_OPTION, _console, _print_error
 from mutuelle_adapters.files.csv_io import read_csv_bytes, write_csv_bytes
 from mutuelle_core.affiliation.follow_up import FollowUpLine, follow_up, follow_up_rows
 from mutuelle_core.affiliation.invitations import BulkInviteReport, invite_rows
@@ -44,6 +44,15 @@ __all__ = [
     "print_invite_report",
     "print_job_report",
 ]
+
+DATABASE_OPTION = click.option(
+    "--database",
+    "database_url",
+    envvar="MUTUELLE_DATABASE_URL",
+    default=None,
+    help="URL de la base (sqlite+pysqlite:///fichier.db, postgresql+psycopg://...). Défaut : var/mutuelle.db.",
+)
+"""The same ``--database`` option as the other commands (``mutuelle_adapters.cli`` imports this module)."""
 
 FIELD_LABELS = {
     "civility": "Civilité",
@@ -68,7 +77,13 @@ def _app(database_url: str | None, *, as_json: bool = False) -> Iterator[App]:
             app.engine.dispose()
 
 
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
 def _fail(err: DomainError, as_json: bool) -> NoReturn:
+    from mutuelle_adapters.cli import _print_error  # the package imports this module
+
     if as_json:
         payload = {"errors": [leaf.to_dict() for leaf in err.leaves()]}
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
@@ -135,7 +150,11 @@ def invite_command(
             dispense_email=dispense_email,
         )
     if as_json:
-        payload = {"file": str(path), "encoding": table.encoding, "delimiter": table.delimiter}
+        payload: dict[str, object] = {
+            "file": str(path),
+            "encoding": table.encoding,
+            "delimiter": table.delimiter,
+        }
         payload.update(report.to_dict())
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
@@ -170,13 +189,25 @@ def follow_up_json(lines: list[FollowUpLine]) -> list[dict[str, object]]:
 
 
 def print_follow_up(console: Console, lines: list[FollowUpLine], *, title: str) -> None:
-    """The follow-up table as the employer space shows it."""
-    table = Table(title=title)
-    header = follow_up_rows([])[0]
-    for column in header[1:]:  # the contract is in the title
-        table.add_column(column)
-    for row in follow_up_rows(lines)[1:]:
-        table.add_row(*row[1:])
+    """The follow-up table as the employer space shows it (every column is in the CSV and JSON exports)."""
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("Salarié(e) et adresse e-mail", overflow="fold")
+    table.add_column("Gr.", min_width=2)
+    table.add_column("Inscription", min_width=11)
+    table.add_column("Invité le", min_width=10)
+    table.add_column("Dernière action", min_width=10)
+    table.add_column("Rel.", justify="right", min_width=4)
+    table.add_column("N° d'adhésion", min_width=8)
+    for x in lines:
+        table.add_row(
+            f"{x.birth_name} {x.first_names}\n{x.email or '-'}",
+            x.group_code,
+            x.status.label,
+            f"{x.invited_on:%d/%m/%Y}",
+            f"{x.last_activity_on:%d/%m/%Y}",
+            str(x.reminders),
+            x.adhesion_number or "-",
+        )
     console.print(table)
     console.print(f"{len(lines)} dossier(s).")
 
@@ -232,16 +263,10 @@ def follow_up_command(
         click.echo(f"Tableau écrit dans {output} ({len(lines)} dossier(s)).")
         return
     if output is None:
-        _write_stdout(data)
+        click.echo(data, nl=False)  # bytes go to the binary standard output as they are
     else:
         output.write_bytes(data)
         click.echo(f"Export écrit dans {output} ({len(lines)} dossier(s)).")
-
-
-def _write_stdout(data: bytes) -> None:
-    stream: IO[bytes] = click.get_binary_stream("stdout")
-    stream.write(data)
-    stream.flush()
 
 
 # --- jobs -------------------------------------------------------------------------------------------

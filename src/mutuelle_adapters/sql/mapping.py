@@ -15,6 +15,8 @@ from mutuelle_core.affiliation.affiliation import Affiliation, AffiliationLink, 
 from mutuelle_core.affiliation.dispense import DispenseRequest
 from mutuelle_core.affiliation.journey import Journey
 from mutuelle_core.affiliation.transitions import Action, AffiliationStatus
+from mutuelle_core.departures.departure import Continuation, Departure
+from mutuelle_core.families.beneficiaries import CoveredBeneficiary
 from mutuelle_core.contracts.contract import (
     AssuredGroup,
     CollectiveContract,
@@ -299,6 +301,9 @@ def affiliation_to_rows(a: Affiliation) -> dict[str, Any]:
         "control_reasons": list(a.control_reasons),
         "dispense": None if a.dispense is None else converter.unstructure(a.dispense),
         "signature": None if a.signature is None else converter.unstructure(a.signature),
+        "covered": converter.unstructure(a.covered),
+        "departure": None if a.departure is None else converter.unstructure(a.departure),
+        "continuation": None if a.continuation is None else converter.unstructure(a.continuation),
         "version": a.version,
     }
 
@@ -350,6 +355,9 @@ def affiliation_from_rows(r: Row, history: Sequence[Row]) -> Affiliation:
         control_reasons=tuple(r["control_reasons"]),
         dispense=None if r["dispense"] is None else converter.structure(r["dispense"], DispenseRequest),
         signature=None if r["signature"] is None else converter.structure(r["signature"], SignatureEvidence),
+        covered=converter.structure(r["covered"], tuple[CoveredBeneficiary, ...]),
+        departure=None if r["departure"] is None else converter.structure(r["departure"], Departure),
+        continuation=None if r["continuation"] is None else converter.structure(r["continuation"], Continuation),
         history=tuple(
             HistoryEntry(
                 at=utc(h["at"]),  # type: ignore[arg-type]

@@ -24,7 +24,7 @@ from typing import Any
 import attrs
 
 from mutuelle_core.affiliation.dispense import DispenseRequest
-from mutuelle_core.affiliation.journey import Journey
+from mutuelle_core.affiliation.journey import Journey, check_birth_ranks
 from mutuelle_core.affiliation.transitions import (
     RESUME,
     TRANSITIONS,
@@ -33,11 +33,20 @@ from mutuelle_core.affiliation.transitions import (
 )
 from mutuelle_core.contracts.contract import ProductLevel
 from mutuelle_core.contracts.correspondent import hash_token
+from mutuelle_core.departures.departure import Continuation, ContinuationKind, Departure, PortabilityEndReason
+from mutuelle_core.departures.evin import check_evin_request
+from mutuelle_core.departures.maintien import maintien_period
 from mutuelle_core.errors import TRANSITION_NOT_ALLOWED, error_code
 from mutuelle_core.events import DomainEvent
+from mutuelle_core.families.beneficiaries import (
+    START_OUTSIDE_COVER,
+    UNKNOWN_BENEFICIARY,
+    BeneficiaryRadiationMotive,
+    CoveredBeneficiary,
+)
 from mutuelle_core.i18n import message
 from mutuelle_core.signature import SignatureEvidence
-from mutuelle_core.values.dates import add_months
+from mutuelle_core.values.dates import DateRange, add_months
 from mutuelle_core.values.identity import Civility, Email, PersonName, strip_accents
 
 __all__ = [
@@ -63,6 +72,18 @@ REASONS_REQUIRED = error_code("affiliation.reasons_required", "Indiquez au moins
 NOT_DUE = error_code("affiliation.not_due", "L'action « {action} » n'est pas encore due pour ce dossier.")
 PSC_ONLY = error_code(
     "dispense.renounce_psc_only", "Seul un agent d'un contrat PSC peut renoncer à sa dispense à tout moment."
+)
+EVIN_NOT_ELIGIBLE = error_code(
+    "evin.not_eligible",
+    "Le maintien Evin est ouvert aux anciens salariés titulaires d'une pension, d'une rente d'incapacité ou "
+    "d'invalidité, ou d'un revenu de remplacement.",
+)
+MAINTIEN_NOT_ELIGIBLE = error_code(
+    "maintien.not_eligible", "Le maintien après décès ne s'applique qu'au décès du salarié (motif 066)."
+)
+MAINTIEN_NOBODY = error_code(
+    "maintien.nobody_covered",
+    "Aucune personne n'était couverte par l'intermédiaire du salarié au jour du décès.",
 )
 INVARIANT = error_code("affiliation.invariant", "Règle de l'affiliation non respectée : {rule}.")
 
@@ -164,6 +185,10 @@ class Affiliation:
     control_reasons: tuple[str, ...] = ()
     dispense: DispenseRequest | None = None
     signature: SignatureEvidence | None = attrs.field(default=None, repr=False)
+    covered: tuple[CoveredBeneficiary, ...] = attrs.field(default=(), repr=False)
+    """The beneficiaries covered through the employee, with their periods (from the acceptance on)."""
+    departure: Departure | None = None
+    continuation: Continuation | None = None
     history: tuple[HistoryEntry, ...] = attrs.field(default=(), repr=False)
     version: int = 0
     pending_events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
@@ -270,7 +295,9 @@ class Affiliation:
             raise TRANSITION_NOT_ALLOWED("status", state=self.status.label, action=action.label)
         journey = changes.get("journey", self.journey)
         assert isinstance(journey, Journey)
-        if transition.target is RESUME:
+        if action in _KEEPS_STATE:
+            target = self.status
+        elif transition.target is RESUME:
             target = AffiliationStatus.IN_PROGRESS if journey.started else AffiliationStatus.INVITED
         else:
             assert isinstance(transition.target, AffiliationStatus)
@@ -414,8 +441,29 @@ class Affiliation:
     # --- management ----------------------------------------------------------------------------
 
     def accept(self, adhesion_number: str, now: dt.datetime, actor: str = "management") -> Affiliation:
-        """Control accepts the file: affiliated with its formula from the effective date."""
+        """Control accepts the file: affiliated with its formula from the effective date.
+
+        The journey's beneficiaries become covered from the same date (ids ``<file>-b1``, ``-b2``...).
+        """
         level = self.journey.formula.level if self.journey.formula else ProductLevel.BASE
+        details = self.journey.beneficiaries or ()
+        assert self.effective_date is not None
+        household = self.journey.household
+        children = list(household.children) if household else []
+        covered = []
+        for i, d in enumerate(details):
+            intent = next((c for c in children if c.birth_date == d.birth_date), None)
+            if intent is not None:
+                children.remove(intent)
+            covered.append(
+                CoveredBeneficiary(
+                    beneficiary_id=f"{self.affiliation_id}-b{i + 1}",
+                    details=d,
+                    period=DateRange(self.effective_date, None),
+                    student_or_apprentice=intent.student_or_apprentice if intent else False,
+                    disabled=intent.disabled if intent else False,
+                )
+            )
         return self._apply(
             Action.ACCEPT,
             now,
@@ -423,6 +471,7 @@ class Affiliation:
             adhesion_number=adhesion_number,
             product_level=level,
             control_reasons=(),
+            covered=tuple(covered),
         )
 
     def reject(self, reasons: tuple[str, ...], now: dt.datetime, actor: str = "management") -> Affiliation:
@@ -488,6 +537,192 @@ class Affiliation:
             last_activity_at=now,
             journey=Journey(),
         )
+
+    # --- families ------------------------------------------------------------------------------
+
+    def beneficiary(self, beneficiary_id: str) -> CoveredBeneficiary:
+        """A covered beneficiary (``beneficiary.unknown`` otherwise)."""
+        for b in self.covered:
+            if b.beneficiary_id == beneficiary_id:
+                return b
+        raise UNKNOWN_BENEFICIARY("beneficiary_id", beneficiary_id=beneficiary_id)
+
+    def add_beneficiary(self, beneficiary: CoveredBeneficiary, now: dt.datetime, actor: str) -> Affiliation:
+        """Cover one more person (eligibility is checked by the use case against the contract)."""
+        if self.effective_date is not None and beneficiary.period.start < self.effective_date:
+            raise START_OUTSIDE_COVER("start", start=self.effective_date)
+        active = [b.details for b in self.covered if b.radiation is None]
+        check_birth_ranks([*active, beneficiary.details])
+        return self._apply(
+            Action.ADD_BENEFICIARY,
+            now,
+            actor,
+            detail=beneficiary.beneficiary_id,
+            covered=(*self.covered, beneficiary),
+        )
+
+    def radiate_beneficiary(
+        self,
+        beneficiary_id: str,
+        motive: BeneficiaryRadiationMotive,
+        last_day: dt.date,
+        now: dt.datetime,
+        actor: str,
+    ) -> Affiliation:
+        """End one beneficiary's cover after ``last_day``, with a motive."""
+        ended = self.beneficiary(beneficiary_id).ended(last_day, motive)
+        covered = tuple(ended if b.beneficiary_id == beneficiary_id else b for b in self.covered)
+        return self._apply(
+            Action.RADIATE_BENEFICIARY,
+            now,
+            actor,
+            detail=f"{beneficiary_id}: {motive.value}",
+            covered=covered,
+        )
+
+    def covered_on(self, day: dt.date) -> tuple[CoveredBeneficiary, ...]:
+        """The beneficiaries covered on ``day``."""
+        return tuple(b for b in self.covered if b.covered_on(day))
+
+    # --- departures ------------------------------------------------------------------------------
+
+    def radiate(
+        self, departure: Departure, now: dt.datetime, actor: str, *, portability_group: str | None = None
+    ) -> Affiliation:
+        """Radiate the employee: rights stop after ``departure.last_day``, or continue in portability.
+
+        With portability the file moves to the contract's P group and the beneficiaries covered on the
+        last day keep their cover, without a gap, until the end of portability; otherwise their cover
+        ends the same day.
+        """
+        portability = departure.portability
+        if portability is not None:
+            assert portability_group is not None
+            covered = tuple(
+                b
+                if b.radiation is not None or not b.covered_on(departure.last_day)
+                else attrs.evolve(b, period=DateRange(b.period.start, portability.end))
+                for b in self.covered
+            )
+            return self._apply(
+                Action.RADIATE_WITH_PORTABILITY,
+                now,
+                actor,
+                detail=departure.motive.value,
+                departure=departure,
+                group_code=portability_group,
+                covered=covered,
+            )
+        covered = _end_all(self.covered, departure.last_day, BeneficiaryRadiationMotive.INSURED_DEPARTURE)
+        return self._apply(
+            Action.RADIATE, now, actor, detail=departure.motive.value, departure=departure, covered=covered
+        )
+
+    def record_portability_proof(
+        self, day: dt.date, now: dt.datetime, actor: str = "employee"
+    ) -> Affiliation:
+        """Record a proof of unemployment benefits received on ``day``."""
+        assert self.departure is not None
+        departure = attrs.evolve(self.departure, proofs=(*self.departure.proofs, day))
+        return self._apply(Action.RECORD_PORTABILITY_PROOF, now, actor, departure=departure)
+
+    def end_portability(
+        self, on: dt.date, reason: PortabilityEndReason, now: dt.datetime, actor: str
+    ) -> Affiliation:
+        """End portability after ``on`` (new job, end of benefits, or its term)."""
+        departure = self.departure
+        assert departure is not None and departure.portability is not None
+        portability = departure.portability
+        assert portability.end is not None
+        last = min(max(on, departure.last_day), portability.end)
+        ended = attrs.evolve(departure, portability_ended_on=last, portability_end_reason=reason)
+        covered = _end_all(self.covered, last, BeneficiaryRadiationMotive.INSURED_DEPARTURE)
+        return self._apply(
+            Action.END_PORTABILITY, now, actor, detail=reason.value, departure=ended, covered=covered
+        )
+
+    def record_portability_proof_reminder(self, on: dt.date) -> Affiliation:
+        """Remember that a missing proof was reminded (no state change)."""
+        assert self.departure is not None
+        return attrs.evolve(self, departure=attrs.evolve(self.departure, proof_reminded_on=on))
+
+    def mark_evin_offered(self, on: dt.date) -> Affiliation:
+        """Remember that the Evin offer was sent (no state change)."""
+        assert self.departure is not None
+        return attrs.evolve(self, departure=attrs.evolve(self.departure, evin_offered_on=on))
+
+    def join_evin(self, requested_on: dt.date, evin_group: str, now: dt.datetime) -> Affiliation:
+        """Individual continuation (loi Evin) asked within 6 months: group E, no waiting period."""
+        departure = self.departure
+        if departure is None or departure.evin_income is None or departure.is_death:
+            raise EVIN_NOT_ELIGIBLE("departure")
+        reference = departure.evin_reference_date
+        check_evin_request(reference, requested_on)
+        start = reference + dt.timedelta(days=1)
+        covered = tuple(
+            attrs.evolve(b, period=DateRange(b.period.start, None), radiation=None)
+            for b in self.covered
+            if b.covered_on(reference)
+        )
+        continuation = Continuation(
+            kind=ContinuationKind.EVIN, period=DateRange(start, None), requested_on=requested_on
+        )
+        return self._apply(
+            Action.JOIN_EVIN,
+            now,
+            "employee",
+            group_code=evin_group,
+            continuation=continuation,
+            covered=covered,
+        )
+
+    def join_maintien(self, requested_on: dt.date, maintien_group: str, now: dt.datetime) -> Affiliation:
+        """The people covered through a deceased employee keep cover for at least 12 months (group M)."""
+        departure = self.departure
+        if departure is None or not departure.is_death:
+            raise MAINTIEN_NOT_ELIGIBLE("departure")
+        period = maintien_period(departure.last_day, requested_on)
+        covered = tuple(
+            attrs.evolve(b, period=DateRange(b.period.start, period.end), radiation=None)
+            for b in self.covered
+            if b.covered_on(departure.last_day)
+            or (b.radiation is not None and b.radiation.last_day == departure.last_day)
+        )
+        if not covered:
+            raise MAINTIEN_NOBODY("covered")
+        continuation = Continuation(kind=ContinuationKind.MAINTIEN, period=period, requested_on=requested_on)
+        return self._apply(
+            Action.JOIN_MAINTIEN,
+            now,
+            "employee",
+            group_code=maintien_group,
+            continuation=continuation,
+            covered=covered,
+        )
+
+    def end_continuation(self, last_day: dt.date, now: dt.datetime, actor: str) -> Affiliation:
+        """End an Evin or maintien continuation after ``last_day``."""
+        assert self.continuation is not None
+        period = self.continuation.period
+        continuation = attrs.evolve(
+            self.continuation, period=DateRange(period.start, max(last_day, period.start))
+        )
+        covered = _end_all(self.covered, last_day, BeneficiaryRadiationMotive.INSURED_DEPARTURE)
+        return self._apply(Action.END_CONTINUATION, now, actor, continuation=continuation, covered=covered)
+
+
+def _end_all(
+    covered: tuple[CoveredBeneficiary, ...], last_day: dt.date, motive: BeneficiaryRadiationMotive
+) -> tuple[CoveredBeneficiary, ...]:
+    return tuple(
+        b
+        if b.radiation is not None or (b.period.end is not None and b.period.end <= last_day)
+        else b.ended(last_day, motive)
+        for b in covered
+    )
+
+
+_KEEPS_STATE = frozenset({Action.ADD_BENEFICIARY, Action.RADIATE_BENEFICIARY})
 
 
 def add_months_dt(moment: dt.datetime, months: int) -> dt.datetime:

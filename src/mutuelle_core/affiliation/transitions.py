@@ -58,6 +58,8 @@ class AffiliationStatus(enum.Enum):
     REMOVED = "removed"
     RADIATED = "radiated"
     PORTABILITY = "portability"
+    EVIN = "evin"
+    MAINTIEN = "maintien"
 
     @property
     def label(self) -> str:
@@ -90,6 +92,8 @@ _LABELS = {
     AffiliationStatus.REMOVED: message("Retiré du suivi"),
     AffiliationStatus.RADIATED: message("Radié(e)"),
     AffiliationStatus.PORTABILITY: message("En portabilité"),
+    AffiliationStatus.EVIN: message("Maintien individuel (loi Evin)"),
+    AffiliationStatus.MAINTIEN: message("Maintien après décès"),
 }
 
 _OPEN = frozenset(
@@ -112,6 +116,8 @@ class FollowUpFilter(enum.Enum):
     TO_REMIND = "to_remind"
     RADIATED = "radiated"
     PORTABILITY = "portability"
+    EVIN = "evin"
+    MAINTIEN = "maintien"
 
     @property
     def statuses(self) -> frozenset[AffiliationStatus]:
@@ -125,7 +131,6 @@ class FollowUpFilter(enum.Enum):
 
 
 _FILTERS = {
-    FollowUpFilter.AFFILIATED: frozenset({AffiliationStatus.AFFILIATED}),
     FollowUpFilter.IN_PROGRESS: frozenset(
         {
             AffiliationStatus.INVITED,
@@ -138,6 +143,9 @@ _FILTERS = {
     ),
     FollowUpFilter.DISPENSED: frozenset({AffiliationStatus.DISPENSED}),
     FollowUpFilter.TO_REMIND: frozenset({AffiliationStatus.TO_REMIND, AffiliationStatus.LINK_EXPIRED}),
+    FollowUpFilter.AFFILIATED: frozenset(
+        {AffiliationStatus.AFFILIATED, AffiliationStatus.EVIN, AffiliationStatus.MAINTIEN}
+    ),
     FollowUpFilter.RADIATED: frozenset({AffiliationStatus.RADIATED}),
     FollowUpFilter.PORTABILITY: frozenset({AffiliationStatus.PORTABILITY}),
 }
@@ -176,6 +184,14 @@ class Action(enum.Enum):
     CLOSE = "close"
     REMOVE = "remove"
     RADIATE = "radiate"
+    RADIATE_WITH_PORTABILITY = "radiate_with_portability"
+    END_PORTABILITY = "end_portability"
+    RECORD_PORTABILITY_PROOF = "record_portability_proof"
+    JOIN_EVIN = "join_evin"
+    JOIN_MAINTIEN = "join_maintien"
+    END_CONTINUATION = "end_continuation"
+    ADD_BENEFICIARY = "add_beneficiary"
+    RADIATE_BENEFICIARY = "radiate_beneficiary"
 
     @property
     def label(self) -> str:
@@ -206,6 +222,14 @@ _ACTION_LABELS = {
     Action.CLOSE: message("clôturer le dossier"),
     Action.REMOVE: message("retirer du suivi"),
     Action.RADIATE: message("radier"),
+    Action.RADIATE_WITH_PORTABILITY: message("radier avec portabilité"),
+    Action.END_PORTABILITY: message("mettre fin à la portabilité"),
+    Action.RECORD_PORTABILITY_PROOF: message("enregistrer un justificatif de portabilité"),
+    Action.JOIN_EVIN: message("adhérer au maintien Evin"),
+    Action.JOIN_MAINTIEN: message("adhérer au maintien après décès"),
+    Action.END_CONTINUATION: message("mettre fin au maintien"),
+    Action.ADD_BENEFICIARY: message("ajouter un bénéficiaire"),
+    Action.RADIATE_BENEFICIARY: message("radier un bénéficiaire"),
 }
 
 
@@ -320,14 +344,48 @@ _rows(
     "employer",
 )
 
-TRANSITIONS: dict[tuple[AffiliationStatus, Action], Transition] = {(t.source, t.action): t for t in _ROWS}
-"""The table. ``consult`` is allowed in every state and changes nothing (not listed)."""
-
-RESERVED_FOR_DEPARTURES = (
-    Transition(S.AFFILIATED, A.RADIATE, S.RADIATED, "motif sans portabilité", "employer"),
-    Transition(S.AFFILIATED, A.RADIATE, S.PORTABILITY, "motif ouvrant la portabilité", "employer"),
+# --- departures and families ---------------------------------------------------------------------
+_rows((S.AFFILIATED,), A.RADIATE, S.RADIATED, "motif sans portabilité (L911-8)", "employer")
+_rows(
+    (S.AFFILIATED,),
+    A.RADIATE_WITH_PORTABILITY,
+    S.PORTABILITY,
+    "motif ouvrant la portabilité, groupe P",
+    "employer",
 )
-"""Rows the departures slice adds (radiation, portability); listed here so that the table has room."""
+_rows((S.PORTABILITY,), A.RECORD_PORTABILITY_PROOF, S.PORTABILITY, "justificatif d'indemnisation", "employee")
+_rows(
+    (S.PORTABILITY,),
+    A.END_PORTABILITY,
+    S.RADIATED,
+    "reprise d'emploi, fin d'indemnisation ou terme",
+    "employee",
+)
+_rows(
+    (S.RADIATED,),
+    A.JOIN_EVIN,
+    S.EVIN,
+    "revenu de remplacement, demande dans les 6 mois, groupe E",
+    "employee",
+)
+_rows(
+    (S.RADIATED,), A.JOIN_MAINTIEN, S.MAINTIEN, "décès (066), demande dans les 6 mois, groupe M", "employee"
+)
+_rows((S.EVIN, S.MAINTIEN), A.END_CONTINUATION, S.RADIATED, None, "employee")
+_rows((S.AFFILIATED, S.EVIN), A.ADD_BENEFICIARY, RESUME, "éligibilité du contrat", "employee")
+_rows(
+    (S.AFFILIATED, S.PORTABILITY, S.EVIN, S.MAINTIEN),
+    A.RADIATE_BENEFICIARY,
+    RESUME,
+    "motif et date",
+    "employee",
+)
+
+TRANSITIONS: dict[tuple[AffiliationStatus, Action], Transition] = {(t.source, t.action): t for t in _ROWS}
+"""The table. ``consult`` is allowed in every state and changes nothing (not listed).
+
+For ``add_beneficiary`` and ``radiate_beneficiary`` the target ``RESUME`` means the state is kept.
+"""
 
 
 def allowed_actions(status: AffiliationStatus) -> frozenset[Action]:
@@ -341,10 +399,11 @@ def transition_table_markdown() -> str:
         "| état | action | état suivant | condition | acteur |",
         "|---|---|---|---|---|",
     ]
-    for t in (*_ROWS, *RESERVED_FOR_DEPARTURES):
-        target = "en attente / en cours (selon l'avancement)" if t.target is RESUME else t.target.label
-        reserved = " (à venir : départs)" if t in RESERVED_FOR_DEPARTURES else ""
-        lines.append(
-            f"| {t.source.label} | {t.action.label} | {target}{reserved} | {t.guard or '-'} | {t.actor} |"
-        )
+    for t in _ROWS:
+        if t.target is RESUME:
+            keeps = t.action in {Action.ADD_BENEFICIARY, Action.RADIATE_BENEFICIARY}
+            target = "inchangé" if keeps else "en attente / en cours (selon l'avancement)"
+        else:
+            target = t.target.label
+        lines.append(f"| {t.source.label} | {t.action.label} | {target} | {t.guard or '-'} | {t.actor} |")
     return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Families: the beneficiaries of an affiliation, their eligibility and their cover periods."""
