@@ -38,7 +38,7 @@ from mutuelle_core.contracts.correspondent import (
     Correspondent,
     CorrespondentRole,
 )
-from mutuelle_core.contracts.employer import Employer
+from mutuelle_core.contracts.employer import EMPLOYER_NAME_EMPTY, Employer
 from mutuelle_core.contracts.notifications import activation_message
 from mutuelle_core.errors import ErrorCollector, error_code
 from mutuelle_core.services import Services
@@ -102,6 +102,8 @@ class EmployerSetup:
                 self.city or "",
                 self.country,
             )
+        if not " ".join(self.name.split()):
+            errors.add(EMPLOYER_NAME_EMPTY("name"))
         employer = None
         if not errors:
             employer = errors.capture(
