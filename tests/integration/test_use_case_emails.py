@@ -10,12 +10,20 @@ import pytest
 
 from mutuelle_adapters.email.relay import OutboxRelay
 from mutuelle_adapters.email.transport import SmtpTransport
+from mutuelle_core.affiliation import management as mg
 from mutuelle_core.contracts import back_office as bo
 from mutuelle_core.contracts import employer_space as es
 from mutuelle_core.contracts.correspondent import CorrespondentStatus
 from mutuelle_core.departures import use_cases as dep
-from mutuelle_core.affiliation import management as mg
-from tests.affiliation_fixtures import BANK, CONTACT, HOUSEHOLD_TWINS, PERSONAL, TWINS, set_up_psc, spouse_form
+from tests.affiliation_fixtures import (
+    BANK,
+    CONTACT,
+    HOUSEHOLD_TWINS,
+    PERSONAL,
+    TWINS,
+    set_up_psc,
+    spouse_form,
+)
 from tests.conftest import Backend
 from tests.integration.test_email import Collector, SmtpServer
 
@@ -48,15 +56,23 @@ def test_new_correspondent_gets_one_french_message_with_a_working_link(
     bo.set_up_contract(
         svc,
         bo.ContractSetup(
-            number="M1000304", employer_id="emp-1", kind="health", regime="private", effective_date=dt.date(2019, 9, 1),
+            number="M1000304",
+            employer_id="emp-1",
+            kind="health",
+            regime="private",
+            effective_date=dt.date(2019, 9, 1),
             groups=(bo.GroupSetup(code="A2", category="A", label="Actifs"),),
         ),
     )
     bo.create_principal_correspondent(
         svc,
         bo.PrincipalSetup(
-            employer_id="emp-1", login="jmartin", birth_name="Martin", first_names="Jeanne",
-            email="jeanne.martin@redwater.example", contracts=("M1000304",),
+            employer_id="emp-1",
+            login="jmartin",
+            birth_name="Martin",
+            first_names="Jeanne",
+            email="jeanne.martin@redwater.example",
+            contracts=("M1000304",),
         ),
     )
     report = relay(backend, server).run_once()
@@ -80,13 +96,22 @@ def test_radiation_with_portability_states_the_exact_dates(
     svc = backend.services()
     actor = set_up_psc(svc)
     form = mg.CompleteAffiliationForm(
-        regime="general", household=HOUSEHOLD_TWINS, level=1, personal=PERSONAL,
-        beneficiaries=(spouse_form(), *TWINS), contact=CONTACT, bank=BANK,
+        regime="general",
+        household=HOUSEHOLD_TWINS,
+        level=1,
+        personal=PERSONAL,
+        beneficiaries=(spouse_form(), *TWINS),
+        contact=CONTACT,
+        bank=BANK,
     )
     aff = mg.complete_affiliation(svc, actor, "MENJ2026", "A1", form)
     mg.accept_affiliation(svc, aff.affiliation_id)
     radiated = dep.radiate_employee(
-        svc, actor, aff.affiliation_id, last_day=dt.date(2026, 9, 10), motive="031",
+        svc,
+        actor,
+        aff.affiliation_id,
+        last_day=dt.date(2026, 9, 10),
+        motive="031",
         employment_start=dt.date(2026, 5, 4),
     )
     assert radiated.group_code == "P1"

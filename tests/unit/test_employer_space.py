@@ -280,3 +280,37 @@ def test_no_use_case_reaches_outside_the_scope(
     assert es.list_my_correspondents(svc, actor) == []
     with db.unit_of_work() as uow:
         assert uow.correspondents.find_by_login("third") is None
+
+
+def test_a_use_case_failing_after_its_first_write_leaves_tables_and_outbox_as_before(
+    backend: Backend,
+) -> None:
+    from tests.conftest import InjectedFailure
+
+    svc = services(backend)
+    principal = set_up_redwater(svc)
+    with backend.uow() as uow:
+        before = (
+            [c.correspondent_id for c in uow.correspondents.list_for_employer("emp-1")],
+            [m.message_id for m in uow.outbox.pending(backend.clock.now())],
+        )
+    backend.fail_on_write("outbox")  # the correspondent row is written first, then the e-mail
+    with pytest.raises(InjectedFailure):
+        es.create_secondary_correspondent(
+            svc,
+            principal,
+            es.NewCorrespondent(
+                login="paul",
+                birth_name="Durand",
+                first_names="Paul",
+                email="p@redwater.example",
+                contracts=(ContractAccess("M1000304"),),
+            ),
+        )
+    with backend.uow() as uow:
+        after = (
+            [c.correspondent_id for c in uow.correspondents.list_for_employer("emp-1")],
+            [m.message_id for m in uow.outbox.pending(backend.clock.now())],
+        )
+        assert uow.correspondents.find_by_login("paul") is None
+    assert after == before

@@ -15,8 +15,6 @@ from mutuelle_core.affiliation.affiliation import Affiliation, AffiliationLink, 
 from mutuelle_core.affiliation.dispense import DispenseRequest
 from mutuelle_core.affiliation.journey import Journey
 from mutuelle_core.affiliation.transitions import Action, AffiliationStatus
-from mutuelle_core.departures.departure import Continuation, Departure
-from mutuelle_core.families.beneficiaries import CoveredBeneficiary
 from mutuelle_core.contracts.contract import (
     AssuredGroup,
     CollectiveContract,
@@ -36,6 +34,8 @@ from mutuelle_core.contracts.correspondent import (
     CorrespondentStatus,
 )
 from mutuelle_core.contracts.employer import Employer
+from mutuelle_core.departures.departure import Continuation, Departure
+from mutuelle_core.families.beneficiaries import CoveredBeneficiary
 from mutuelle_core.ports import Document, OutboxEntry
 from mutuelle_core.serialization import converter
 from mutuelle_core.signature import SignatureEvidence
@@ -357,7 +357,9 @@ def affiliation_from_rows(r: Row, history: Sequence[Row]) -> Affiliation:
         signature=None if r["signature"] is None else converter.structure(r["signature"], SignatureEvidence),
         covered=converter.structure(r["covered"], tuple[CoveredBeneficiary, ...]),
         departure=None if r["departure"] is None else converter.structure(r["departure"], Departure),
-        continuation=None if r["continuation"] is None else converter.structure(r["continuation"], Continuation),
+        continuation=None
+        if r["continuation"] is None
+        else converter.structure(r["continuation"], Continuation),
         history=tuple(
             HistoryEntry(
                 at=utc(h["at"]),  # type: ignore[arg-type]
