@@ -24,6 +24,7 @@ from mutuelle_adapters.memory import MemoryDatabase
 from mutuelle_adapters.signature import LocalSignatureService
 from mutuelle_adapters.sql.database import make_engine, sqlite_url, upgrade
 from mutuelle_adapters.sql.uow import SqlUnitOfWorkFactory
+from mutuelle_adapters.strong_auth import StrongAuthByEmail
 from mutuelle_adapters.system import SecretTokens, SystemClock, UuidGenerator
 from mutuelle_core.ports import Clock, IdGenerator, SignatureService, TokenGenerator, UnitOfWorkFactory
 from mutuelle_core.services import InsurerProfile, PortalLinks, Services
@@ -36,13 +37,17 @@ DEFAULT_MAIL_DIR = Path("var") / "mail"
 
 @attrs.frozen
 class App:
-    """Everything a caller needs: the use cases' services, the mail relay, the engine (SQL only)."""
+    """Everything a caller needs: the use cases' services, the mail relay, the engine (SQL only).
+
+    ``strong_auth`` sends and confirms the one-time codes of the member space (second authentication).
+    """
 
     services: Services
     relay: OutboxRelay
     transport: Transport
     engine: Engine | None = None
     memory: MemoryDatabase | None = None
+    strong_auth: StrongAuthByEmail | None = None
 
 
 def build_app(
@@ -80,6 +85,7 @@ def build_app(
     if database_url == "memory://":
         memory = MemoryDatabase(clock=clock, ids=ids)
         uow_factory = memory.unit_of_work
+        strong_auth = StrongAuthByEmail(memory.unit_of_work, clock, ids, tokens)
     else:
         if database_url is None:
             DEFAULT_DATABASE.parent.mkdir(parents=True, exist_ok=True)
@@ -87,7 +93,9 @@ def build_app(
         engine = make_engine(database_url)
         if migrate:
             upgrade(engine)
-        uow_factory = SqlUnitOfWorkFactory(engine, clock=clock, ids=ids)
+        sql_factory = SqlUnitOfWorkFactory(engine, clock=clock, ids=ids)
+        uow_factory = sql_factory
+        strong_auth = StrongAuthByEmail(sql_factory, clock, ids, tokens)
     services = Services(
         uow=uow_factory,
         clock=clock,
@@ -101,4 +109,11 @@ def build_app(
         SmtpTransport(smtp) if smtp is not None else FolderTransport(Path(mail_dir or DEFAULT_MAIL_DIR))
     )
     relay = OutboxRelay(uow_factory, transport, clock)
-    return App(services=services, relay=relay, transport=transport, engine=engine, memory=memory)
+    return App(
+        services=services,
+        relay=relay,
+        transport=transport,
+        engine=engine,
+        memory=memory,
+        strong_auth=strong_auth,
+    )

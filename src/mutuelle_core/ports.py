@@ -28,9 +28,11 @@ from mutuelle_core.affiliation.transitions import AffiliationStatus
 from mutuelle_core.contracts.contract import CollectiveContract
 from mutuelle_core.contracts.correspondent import Correspondent
 from mutuelle_core.contracts.employer import Employer
+from mutuelle_core.designation.designation import Designation
 from mutuelle_core.events import DomainEvent
 from mutuelle_core.masking import mask_email
 from mutuelle_core.signature import SignatureEvidence
+from mutuelle_core.strong_auth import StrongAuthProof
 from mutuelle_core.values.identity import Email
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "Clock",
     "ContractRepository",
     "CorrespondentRepository",
+    "DesignationRepository",
     "Document",
     "DocumentStore",
     "EmployerRepository",
@@ -48,6 +51,7 @@ __all__ = [
     "OutgoingMessage",
     "ReferenceGenerator",
     "SignatureService",
+    "StrongAuthentication",
     "TokenGenerator",
     "UnitOfWork",
     "UnitOfWorkFactory",
@@ -269,6 +273,67 @@ class SignatureService(Protocol):
         ...
 
 
+class StrongAuthentication(Protocol):
+    """Second authentication factor: a one-time code sent to the subject, typed back to get a proof.
+
+    See :mod:`mutuelle_core.strong_auth` for the proof, its freshness check and the error codes every
+    implementation raises.
+    """
+
+    def start(self, subject: str, email: Email, purpose: str) -> str:
+        """Send a one-time code to ``email`` for ``subject`` and ``purpose``; returns the challenge id.
+
+        Raises:
+            DomainError: ``strong_auth.too_many_requests`` when the subject asked for too many codes.
+        """
+        ...
+
+    def confirm(self, challenge_id: str, code: str) -> StrongAuthProof:
+        """Check the code typed for a challenge; returns the proof (subject, purpose, confirmed_at).
+
+        A wrong code is counted even though the call fails; a code works once.
+
+        Raises:
+            DomainError: ``strong_auth.wrong_code``, ``strong_auth.code_expired``,
+                ``strong_auth.too_many_attempts``, ``strong_auth.already_used``,
+                ``strong_auth.unknown_challenge``.
+        """
+        ...
+
+
+class DesignationRepository(Protocol):
+    """Beneficiary designations of provident affiliations, every version kept (the history)."""
+
+    def find(self, designation_id: str) -> Designation | None:
+        """The designation, or ``None``."""
+        ...
+
+    def get(self, designation_id: str) -> Designation:
+        """The designation (``not_found`` otherwise)."""
+        ...
+
+    def add(self, designation: Designation) -> Designation:
+        """Store a new designation (usually a draft)."""
+        ...
+
+    def update(self, designation: Designation) -> Designation:
+        """Store a changed designation; returns it with its new version.
+
+        Raises:
+            ConcurrencyConflict: changed by someone else since loaded, or a second designation in force
+                for the same affiliation.
+        """
+        ...
+
+    def list_for_affiliation(self, affiliation_id: str) -> Sequence[Designation]:
+        """Every designation of the affiliation (drafts, signed, in force, superseded), oldest first."""
+        ...
+
+    def in_force_for(self, affiliation_id: str) -> Designation | None:
+        """The designation in force for the affiliation, or ``None`` (the standard clause applies)."""
+        ...
+
+
 class AffiliationRepository(Protocol):
     """Affiliation files, by id, by link token, by contract and by status."""
 
@@ -332,6 +397,11 @@ class UnitOfWork(Protocol):
     @property
     def affiliations(self) -> AffiliationRepository:
         """Affiliation files."""
+        ...
+
+    @property
+    def designations(self) -> DesignationRepository:
+        """Beneficiary designations (provident death capital)."""
         ...
 
     @property

@@ -38,7 +38,15 @@ from cattrs.errors import (
     IterableValidationError,
     IterableValidationNote,
 )
+from cattrs.strategies import configure_tagged_union
 
+from mutuelle_core.designation.clauses import (
+    Clause,
+    LapseRule,
+    ParticularClause,
+    Relationship,
+    StandardClause,
+)
 from mutuelle_core.errors import REQUIRED, DomainError, ValidationFailed, error_code
 from mutuelle_core.values.bank import BankAccount, MandateReference, SepaCreditorId
 from mutuelle_core.values.company import Siren, Siret
@@ -162,6 +170,15 @@ def _structure_bank_account(value: Any, _type: Any) -> BankAccount:
 
 converter.register_unstructure_hook(BankAccount, _unstructure_bank_account)
 converter.register_structure_hook(BankAccount, _structure_bank_account)
+
+# A beneficiary clause travels tagged by its kind: {"kind": "standard"} or {"kind": "particular", ...}
+# (unstructure it as ``Clause`` to get the tag). The standard clause has no field, so without the tag a
+# particular clause missing its ranks would silently read as the standard one.
+for _clause_enum in (Relationship, LapseRule):
+    converter.register_structure_hook(_clause_enum, _structure_enum)
+    converter.register_unstructure_hook(_clause_enum, lambda e: e.value)
+_CLAUSE_TAGS: dict[Any, str] = {StandardClause: "standard", ParticularClause: "particular"}
+configure_tagged_union(Clause, converter, tag_generator=_CLAUSE_TAGS.__getitem__, tag_name="kind")
 
 
 def unstructure(value: Any) -> Any:

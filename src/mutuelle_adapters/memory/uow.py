@@ -9,12 +9,14 @@ import attrs
 
 from mutuelle_adapters.email.rendering import MessageRenderer
 from mutuelle_adapters.memory.store import MemoryDatabase, MemoryUnitOfWork, Table
+from mutuelle_adapters.strong_auth import AuthChallenge
 from mutuelle_core.affiliation.affiliation import Affiliation
 from mutuelle_core.affiliation.transitions import AffiliationStatus
 from mutuelle_core.contracts.contract import CollectiveContract
 from mutuelle_core.contracts.correspondent import DUPLICATE_LOGIN, Correspondent, CorrespondentStatus
 from mutuelle_core.contracts.employer import Employer
-from mutuelle_core.errors import ALREADY_EXISTS, NOT_FOUND
+from mutuelle_core.designation.designation import Designation
+from mutuelle_core.errors import ALREADY_EXISTS, CONCURRENCY_CONFLICT, NOT_FOUND
 from mutuelle_core.ports import Document, OutboxEntry, OutgoingMessage
 
 __all__ = ["MemoryUnitOfWorkImpl"]
@@ -181,6 +183,79 @@ class MemoryAffiliations:
         return sorted((a for a in self._t.values() if a.status in statuses), key=lambda a: a.affiliation_id)
 
 
+class MemoryDesignations:
+    """Beneficiary designations in memory, every version kept."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._t: Table[Designation] = Table(uow, "designations", "désignation")
+
+    def find(self, designation_id: str) -> Designation | None:
+        """See :class:`mutuelle_core.ports.DesignationRepository`."""
+        return self._t.find(designation_id)
+
+    def get(self, designation_id: str) -> Designation:
+        """See :class:`mutuelle_core.ports.DesignationRepository`."""
+        return self._t.get(designation_id)
+
+    def add(self, designation: Designation) -> Designation:
+        """See :class:`mutuelle_core.ports.DesignationRepository`."""
+        self._check_single_in_force(designation)
+        return self._t.insert(designation.designation_id, designation)
+
+    def update(self, designation: Designation) -> Designation:
+        """See :class:`mutuelle_core.ports.DesignationRepository`."""
+        self._check_single_in_force(designation)
+        return self._t.replace(designation.designation_id, designation)
+
+    def list_for_affiliation(self, affiliation_id: str) -> Sequence[Designation]:
+        """See :class:`mutuelle_core.ports.DesignationRepository`."""
+        return sorted(
+            (d for d in self._t.values() if d.affiliation_id == affiliation_id),
+            key=lambda d: (d.created_at, d.designation_id),
+        )
+
+    def in_force_for(self, affiliation_id: str) -> Designation | None:
+        """See :class:`mutuelle_core.ports.DesignationRepository`."""
+        return next(
+            (d for d in self.list_for_affiliation(affiliation_id) if d.is_in_force),
+            None,
+        )
+
+    def _check_single_in_force(self, designation: Designation) -> None:
+        # Like the SQL partial unique index (within this unit of work's view).
+        if not designation.is_in_force:
+            return
+        current = self.in_force_for(designation.affiliation_id)
+        if current is not None and current.designation_id != designation.designation_id:
+            raise CONCURRENCY_CONFLICT(None, what=f"désignation {designation.designation_id}")
+
+
+class MemoryAuthChallenges:
+    """One-time code challenges in memory (see :mod:`mutuelle_adapters.strong_auth`)."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._t: Table[AuthChallenge] = Table(uow, "auth_challenges", "code")
+
+    def find(self, challenge_id: str) -> AuthChallenge | None:
+        """See :class:`mutuelle_adapters.strong_auth.AuthChallengeRepository`."""
+        return self._t.find(challenge_id)
+
+    def add(self, challenge: AuthChallenge) -> AuthChallenge:
+        """See :class:`mutuelle_adapters.strong_auth.AuthChallengeRepository`."""
+        return self._t.insert(challenge.challenge_id, challenge)
+
+    def update(self, challenge: AuthChallenge) -> AuthChallenge:
+        """See :class:`mutuelle_adapters.strong_auth.AuthChallengeRepository`."""
+        return self._t.replace(challenge.challenge_id, challenge)
+
+    def created_since(self, subject: str, since: dt.datetime) -> Sequence[AuthChallenge]:
+        """See :class:`mutuelle_adapters.strong_auth.AuthChallengeRepository`."""
+        return sorted(
+            (c for c in self._t.values() if c.subject == subject and c.created_at > since),
+            key=lambda c: (c.created_at, c.challenge_id),
+        )
+
+
 class MemoryOutbox:
     """The outbox in memory: messages are rendered when added, like the SQL outbox."""
 
@@ -289,6 +364,8 @@ class MemoryUnitOfWorkImpl(MemoryUnitOfWork):
         self.contracts = MemoryContracts(self)
         self.correspondents = MemoryCorrespondents(self)
         self.affiliations = MemoryAffiliations(self)
+        self.designations = MemoryDesignations(self)
+        self.auth_challenges = MemoryAuthChallenges(self)
         self.outbox = MemoryOutbox(self)
         self.documents = MemoryDocuments(self)
         self.references = MemoryReferences(self)

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from mutuelle_adapters.strong_auth import AuthChallenge
 from mutuelle_core.affiliation.affiliation import Affiliation, AffiliationLink, EnrolmentKind, HistoryEntry
 from mutuelle_core.affiliation.dispense import DispenseRequest
 from mutuelle_core.affiliation.journey import Journey
@@ -35,6 +36,9 @@ from mutuelle_core.contracts.correspondent import (
 )
 from mutuelle_core.contracts.employer import Employer
 from mutuelle_core.departures.departure import Continuation, Departure
+from mutuelle_core.designation.clauses import Clause
+from mutuelle_core.designation.designation import Acceptance, Designation, DesignationStatus
+from mutuelle_core.designation.designation import SignatureEvidence as DesignationSignature
 from mutuelle_core.families.beneficiaries import CoveredBeneficiary
 from mutuelle_core.ports import Document, OutboxEntry
 from mutuelle_core.serialization import converter
@@ -371,5 +375,93 @@ def affiliation_from_rows(r: Row, history: Sequence[Row]) -> Affiliation:
             )
             for h in history
         ),
+        version=r["version"],
+    )
+
+
+def designation_to_row(d: Designation) -> dict[str, Any]:
+    """Columns of ``designations`` (the clause and the acceptances as JSON through the converter)."""
+    signature = d.signature
+    return {
+        "designation_id": d.designation_id,
+        "affiliation_id": d.affiliation_id,
+        "member_id": d.member_id,
+        "kind": d.clause.kind,
+        "clause": converter.unstructure(d.clause, Clause),
+        "status": d.status.value,
+        "created_at": d.created_at,
+        "replaces_id": d.replaces_id,
+        "signed_by": None if signature is None else signature.signer,
+        "signed_at": None if signature is None else signature.signed_at,
+        "signed_document_sha256": None if signature is None else signature.document_sha256,
+        "signed_document_id": None if signature is None else signature.document_id,
+        "signature_provider": None if signature is None else signature.provider,
+        "in_force_at": d.in_force_at,
+        "superseded_at": d.superseded_at,
+        "superseded_by": d.superseded_by,
+        "acceptances": converter.unstructure(d.acceptances, tuple[Acceptance, ...]),
+        "version": d.version,
+    }
+
+
+def designation_from_row(r: Row) -> Designation:
+    """A :class:`Designation` from its row."""
+    signed_at = utc(r["signed_at"])
+    signature = (
+        None
+        if r["signed_by"] is None or signed_at is None
+        else DesignationSignature(
+            signer=r["signed_by"],
+            signed_at=signed_at,
+            document_sha256=r["signed_document_sha256"],
+            document_id=r["signed_document_id"],
+            provider=r["signature_provider"],
+        )
+    )
+    return Designation(
+        designation_id=r["designation_id"],
+        affiliation_id=r["affiliation_id"],
+        member_id=r["member_id"],
+        clause=converter.structure(r["clause"], Clause),  # type: ignore[arg-type]
+        created_at=utc(r["created_at"]),  # type: ignore[arg-type]
+        status=DesignationStatus(r["status"]),
+        signature=signature,
+        replaces_id=r["replaces_id"],
+        in_force_at=utc(r["in_force_at"]),
+        superseded_at=utc(r["superseded_at"]),
+        superseded_by=r["superseded_by"],
+        acceptances=converter.structure(r["acceptances"], tuple[Acceptance, ...]),
+        version=r["version"],
+    )
+
+
+def challenge_to_row(c: AuthChallenge) -> dict[str, Any]:
+    """Columns of ``auth_challenges`` (the code's hash, never the code)."""
+    return {
+        "challenge_id": c.challenge_id,
+        "subject": c.subject,
+        "purpose": c.purpose,
+        "code_hash": c.code_hash,
+        "salt": c.salt,
+        "created_at": c.created_at,
+        "expires_at": c.expires_at,
+        "attempts": c.attempts,
+        "used_at": c.used_at,
+        "version": c.version,
+    }
+
+
+def challenge_from_row(r: Row) -> AuthChallenge:
+    """An :class:`AuthChallenge` from its row."""
+    return AuthChallenge(
+        challenge_id=r["challenge_id"],
+        subject=r["subject"],
+        purpose=r["purpose"],
+        code_hash=r["code_hash"],
+        salt=r["salt"],
+        created_at=utc(r["created_at"]),  # type: ignore[arg-type]
+        expires_at=utc(r["expires_at"]),  # type: ignore[arg-type]
+        attempts=r["attempts"],
+        used_at=utc(r["used_at"]),
         version=r["version"],
     )

@@ -24,15 +24,18 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 __all__ = [
     "affiliation_history",
     "affiliations",
     "assured_groups",
+    "auth_challenges",
     "contracts",
     "correspondent_scopes",
     "correspondents",
+    "designations",
     "documents",
     "employers",
     "metadata",
@@ -236,4 +239,54 @@ reference_counters = Table(
     metadata,
     Column("kind", String(50), primary_key=True),
     Column("value", Integer, nullable=False),
+)
+
+designations = Table(
+    "designations",
+    metadata,
+    Column("designation_id", String(64), primary_key=True),
+    Column(
+        "affiliation_id", String(64), ForeignKey("affiliations.affiliation_id"), nullable=False, index=True
+    ),
+    Column("member_id", String(64), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("clause", JSON, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("created_at", Instant, nullable=False),
+    Column("replaces_id", String(64)),
+    Column("signed_by", String(64)),
+    Column("signed_at", Instant),
+    Column("signed_document_sha256", String(64)),
+    Column("signed_document_id", String(64)),
+    Column("signature_provider", String(50)),
+    Column("in_force_at", Instant),
+    Column("superseded_at", Instant),
+    Column("superseded_by", String(64)),
+    Column("acceptances", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    # At most one designation in force per affiliation: two first designations signed concurrently
+    # cannot both come into force (the second commit fails and is reported as a concurrency conflict).
+    Index(
+        "uq_designations_in_force",
+        "affiliation_id",
+        unique=True,
+        sqlite_where=text("status = 'in_force'"),
+        postgresql_where=text("status = 'in_force'"),
+    ),
+)
+
+auth_challenges = Table(
+    "auth_challenges",
+    metadata,
+    Column("challenge_id", String(64), primary_key=True),
+    Column("subject", String(64), nullable=False),
+    Column("purpose", String(50), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("salt", String(100), nullable=False),
+    Column("created_at", Instant, nullable=False),
+    Column("expires_at", Instant, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("used_at", Instant),
+    Column("version", Integer, nullable=False),
+    Index("ix_auth_challenges_subject_created", "subject", "created_at"),
 )

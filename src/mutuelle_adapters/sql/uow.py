@@ -20,11 +20,13 @@ from sqlalchemy.exc import IntegrityError
 from mutuelle_adapters.email.rendering import MessageRenderer, default_renderer
 from mutuelle_adapters.sql import mapping
 from mutuelle_adapters.sql import tables as t
+from mutuelle_adapters.strong_auth import AuthChallenge
 from mutuelle_core.affiliation.affiliation import Affiliation
 from mutuelle_core.affiliation.transitions import AffiliationStatus
 from mutuelle_core.contracts.contract import CollectiveContract
 from mutuelle_core.contracts.correspondent import DUPLICATE_LOGIN, Correspondent, CorrespondentStatus
 from mutuelle_core.contracts.employer import Employer
+from mutuelle_core.designation.designation import Designation, DesignationStatus
 from mutuelle_core.errors import ALREADY_EXISTS, CONCURRENCY_CONFLICT, NOT_FOUND
 from mutuelle_core.events import DomainEvent
 from mutuelle_core.ports import Clock, Document, IdGenerator, OutboxEntry, OutgoingMessage
@@ -382,6 +384,123 @@ class SqlAffiliations(_Repo):
         return self._load_many(rows)
 
 
+class SqlDesignations(_Repo):
+    """Beneficiary designations in SQL, every version kept.
+
+    The partial unique index ``uq_designations_in_force`` allows one designation in force per
+    affiliation; a write that would make a second one (two first designations signed concurrently)
+    fails with ``ConcurrencyConflict``.
+    """
+
+    def _where(self, condition: Any) -> list[Designation]:
+        d = t.designations
+        rows = self.conn.execute(
+            select(d).where(condition).order_by(d.c.created_at, d.c.designation_id)
+        ).mappings()
+        return [mapping.designation_from_row(r) for r in rows]
+
+    def find(self, designation_id: str) -> Designation | None:
+        """See :class:`mutuelle_core.ports.DesignationRepository`."""
+        found = self._where(t.designations.c.designation_id == designation_id)
+        return found[0] if found else None
+
+    def get(self, designation_id: str) -> Designation:
+        """See :class:`mutuelle_core.ports.DesignationRepository`."""
+        found = self.find(designation_id)
+        if found is None:
+            raise NOT_FOUND(None, what=f"désignation {designation_id}")
+        return found
+
+    def add(self, designation: Designation) -> Designation:
+        """See :class:`mutuelle_core.ports.DesignationRepository`."""
+        row = mapping.designation_to_row(attrs.evolve(designation, version=1))
+        try:
+            self._insert(
+                t.designations,
+                t.designations.c.designation_id,
+                designation.designation_id,
+                row,
+                "désignation",
+            )
+        except IntegrityError:
+            raise CONCURRENCY_CONFLICT(None, what=f"désignation {designation.designation_id}") from None
+        return _stored(designation, self._uow, 1)  # type: ignore[no-any-return]
+
+    def update(self, designation: Designation) -> Designation:
+        """See :class:`mutuelle_core.ports.DesignationRepository`."""
+        row = mapping.designation_to_row(designation)
+        try:
+            version = self._versioned_update(
+                t.designations,
+                t.designations.c.designation_id,
+                designation.designation_id,
+                row,
+                "désignation",
+            )
+        except IntegrityError:
+            raise CONCURRENCY_CONFLICT(None, what=f"désignation {designation.designation_id}") from None
+        return _stored(designation, self._uow, version)  # type: ignore[no-any-return]
+
+    def list_for_affiliation(self, affiliation_id: str) -> Sequence[Designation]:
+        """See :class:`mutuelle_core.ports.DesignationRepository`."""
+        return self._where(t.designations.c.affiliation_id == affiliation_id)
+
+    def in_force_for(self, affiliation_id: str) -> Designation | None:
+        """See :class:`mutuelle_core.ports.DesignationRepository`."""
+        c = t.designations.c
+        found = self._where(
+            and_(c.affiliation_id == affiliation_id, c.status == DesignationStatus.IN_FORCE.value)
+        )
+        return found[0] if found else None
+
+
+class SqlAuthChallenges(_Repo):
+    """One-time code challenges in SQL (see :mod:`mutuelle_adapters.strong_auth`)."""
+
+    def find(self, challenge_id: str) -> AuthChallenge | None:
+        """See :class:`mutuelle_adapters.strong_auth.AuthChallengeRepository`."""
+        c = t.auth_challenges.c
+        row = (
+            self.conn.execute(select(t.auth_challenges).where(c.challenge_id == challenge_id))
+            .mappings()
+            .first()
+        )
+        return None if row is None else mapping.challenge_from_row(row)
+
+    def add(self, challenge: AuthChallenge) -> AuthChallenge:
+        """See :class:`mutuelle_adapters.strong_auth.AuthChallengeRepository`."""
+        stored = attrs.evolve(challenge, version=1)
+        self._insert(
+            t.auth_challenges,
+            t.auth_challenges.c.challenge_id,
+            challenge.challenge_id,
+            mapping.challenge_to_row(stored),
+            "code",
+        )
+        return stored
+
+    def update(self, challenge: AuthChallenge) -> AuthChallenge:
+        """See :class:`mutuelle_adapters.strong_auth.AuthChallengeRepository`."""
+        version = self._versioned_update(
+            t.auth_challenges,
+            t.auth_challenges.c.challenge_id,
+            challenge.challenge_id,
+            mapping.challenge_to_row(challenge),
+            "code",
+        )
+        return attrs.evolve(challenge, version=version)
+
+    def created_since(self, subject: str, since: dt.datetime) -> Sequence[AuthChallenge]:
+        """See :class:`mutuelle_adapters.strong_auth.AuthChallengeRepository`."""
+        c = t.auth_challenges.c
+        rows = self.conn.execute(
+            select(t.auth_challenges)
+            .where(c.subject == subject, c.created_at > since)
+            .order_by(c.created_at, c.challenge_id)
+        ).mappings()
+        return [mapping.challenge_from_row(r) for r in rows]
+
+
 class SqlOutbox(_Repo):
     """The outbox table: messages rendered and written in the caller's transaction."""
 
@@ -520,6 +639,8 @@ class SqlUnitOfWork:
         self.contracts = SqlContracts(self)
         self.correspondents = SqlCorrespondents(self)
         self.affiliations = SqlAffiliations(self)
+        self.designations = SqlDesignations(self)
+        self.auth_challenges = SqlAuthChallenges(self)
         self.outbox = SqlOutbox(self)
         self.documents = SqlDocuments(self)
         self.references = SqlReferences(self)

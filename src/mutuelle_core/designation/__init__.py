@@ -7,6 +7,9 @@
   reminder after a family change.
 * :mod:`~mutuelle_core.designation.family`: the family's situation on the day of death.
 * :mod:`~mutuelle_core.designation.allocation`: :func:`allocate_capital`, exact to the cent and explained.
+* :mod:`~mutuelle_core.designation.use_cases` (imported on its own, it works through the ports): the
+  member space (summary, full view after a second authentication, drafting, signature), the employer's
+  and the back office's views, acceptances, the reminder after a family change.
 
 >>> from mutuelle_core.designation import FamilyAtDeath, Spouse, StandardClause, allocate_capital
 >>> from mutuelle_core.values.identity import PersonName

@@ -70,6 +70,7 @@ __all__ = [
     "Rank",
     "Relationship",
     "StandardClause",
+    "parse_share",
     "refuse_free_text",
 ]
 
@@ -172,6 +173,20 @@ def _to_percent(value: Decimal | int | str) -> Decimal:
     ):
         raise SHARE_INVALID("share", share=str(value)[:20])
     return share
+
+
+def parse_share(value: Decimal | int | str) -> Decimal:
+    """A share as :class:`NamedBeneficiary` accepts it: ``0 < share <= 100``, at most two decimals.
+
+    For forms that check the shares of a rank before the beneficiaries can be built.
+
+    >>> parse_share("33,33"), parse_share(50)
+    (Decimal('33.33'), Decimal('50'))
+
+    Raises:
+        DomainError: ``designation.share_invalid``.
+    """
+    return _to_percent(value)
 
 
 @attrs.frozen

@@ -55,6 +55,7 @@ from mutuelle_core.designation.clauses import (
 from mutuelle_core.errors import TRANSITION_NOT_ALLOWED, TransitionNotAllowed, error_code
 from mutuelle_core.events import DomainEvent
 from mutuelle_core.i18n import message
+from mutuelle_core.signature import SignatureEvidence as SignatureServiceEvidence
 
 __all__ = [
     "CLAUSE_TEXT_MODEL",
@@ -157,12 +158,19 @@ def _check_sha256(_inst: object, _attr: object, value: str) -> None:
 class SignatureEvidence:
     """Proof of the electronic signature of a clause document.
 
+    It is the designation's view of the signature port's evidence
+    (:class:`mutuelle_core.signature.SignatureEvidence`, which may cover several documents): the one
+    clause document, with its id in the document store and the provider, when known
+    (:meth:`from_signature` builds it).
+
     Attributes:
         signer: who signed (the member's id, or the legal representative's, as the signature adapter
             authenticated them; the domain does not check who may sign).
         signed_at: when.
         document_sha256: the SHA-256 (64 lowercase hexadecimal characters) of the signed document, the
             UTF-8 bytes of :func:`render_clause_text`.
+        document_id: the signed clause document in the document store, if stored there.
+        provider: the signature provider (``local``, a qualified provider...), if known.
 
     Raises:
         DomainError: ``designation.invalid_sha256``.
@@ -171,6 +179,34 @@ class SignatureEvidence:
     signer: str
     signed_at: dt.datetime
     document_sha256: str = attrs.field(validator=_check_sha256)
+    document_id: str | None = None
+    provider: str | None = None
+
+    @classmethod
+    def from_signature(cls, evidence: SignatureServiceEvidence, document_id: str) -> SignatureEvidence:
+        """The evidence of the clause document ``document_id`` among those the signature port signed.
+
+        Raises:
+            DomainError: ``designation.signature_mismatch`` when that document was not signed.
+
+        >>> import datetime as dt
+        >>> from mutuelle_core.signature import SignatureEvidence as Signed, SignedDocument
+        >>> at = dt.datetime(2026, 5, 4, tzinfo=dt.UTC)
+        >>> signed = Signed(signer="aff-1", signed_at=at, provider="local",
+        ...                 documents=(SignedDocument("doc-1", "designation_clause", "ab" * 32),))
+        >>> SignatureEvidence.from_signature(signed, "doc-1").provider
+        'local'
+        """
+        for document in evidence.documents:
+            if document.document_id == document_id:
+                return cls(
+                    signer=evidence.signer,
+                    signed_at=evidence.signed_at,
+                    document_sha256=document.sha256,
+                    document_id=document.document_id,
+                    provider=evidence.provider,
+                )
+        raise SIGNATURE_MISMATCH("signature")
 
 
 @attrs.frozen

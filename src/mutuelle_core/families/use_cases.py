@@ -2,7 +2,9 @@
 
 The same rules serve both spaces ("J'inscris / Je radie des bénéficiaires" in the member space, "Ajouter
 bénéficiaire" on the employer's employee sheet); the employer's entry points check the correspondent's
-scope first. Every change is a dated entry in the file's history.
+scope first. Every change is a dated entry in the file's history. On a provident affiliation with a
+beneficiary designation in force, adding a spouse or a child, or radiating for death or divorce, also
+queues the « pensez à mettre à jour votre désignation » reminder (:mod:`mutuelle_core.designation.use_cases`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ import attrs
 from mutuelle_core.affiliation.affiliation import Affiliation
 from mutuelle_core.affiliation.journey import BeneficiaryForm
 from mutuelle_core.contracts.access import EmployerScope, denied
+from mutuelle_core.designation.use_cases import (
+    remind_after_beneficiary_added,
+    remind_after_beneficiary_radiated,
+)
 from mutuelle_core.errors import NOT_FOUND, error_code
 from mutuelle_core.families.beneficiaries import (
     BeneficiaryRadiationMotive,
@@ -78,7 +84,10 @@ def add_beneficiary(
             disabled=new.disabled,
             medecin_traitant_declared=new.medecin_traitant_declared,
         )
-        uow.affiliations.update(aff.add_beneficiary(beneficiary, svc.clock.now(), actor_id or "employee"))
+        updated = uow.affiliations.update(
+            aff.add_beneficiary(beneficiary, svc.clock.now(), actor_id or "employee")
+        )
+        remind_after_beneficiary_added(uow, updated, beneficiary, svc.clock.now())  # provident only
         uow.commit()
     return beneficiary
 
@@ -102,5 +111,6 @@ def radiate_beneficiary(
         updated = uow.affiliations.update(
             aff.radiate_beneficiary(beneficiary_id, chosen, last_day, svc.clock.now(), actor_id or "employee")
         )
+        remind_after_beneficiary_radiated(uow, updated, beneficiary_id, chosen, svc.clock.now())
         uow.commit()
     return updated.beneficiary(beneficiary_id)
