@@ -95,6 +95,8 @@ def _format(value: object, locale: str) -> object:
     babel_locale = "fr_FR" if _lang(locale) == "fr" else "en_GB"
     if isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        return translate(value, locale)  # labels passed as parameters (states, actions) follow the locale
     if isinstance(value, dt.datetime):
         return value.isoformat(timespec="minutes")
     if isinstance(value, dt.date):

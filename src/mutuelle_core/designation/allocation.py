@@ -87,7 +87,7 @@ __all__ = [
 ]
 
 NEGATIVE_AMOUNT = error_code(
-    "designation.negative_amount", "Un capital ou une part négative ne peut pas être répartie."
+    "designation.negative_amount", "Un capital ou une part négatifs ne peuvent pas être répartis."
 )
 ALLOCATION_TOTAL_MISMATCH = error_code(
     "designation.allocation_total_mismatch",

@@ -127,6 +127,12 @@ a document signed under an earlier model is never mistaken for the current rende
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
+_ACTION_SIGN = message("signer la désignation")
+_ACTION_PUT_IN_FORCE = message("mettre la désignation en vigueur")
+_ACTION_SUPERSEDE = message("remplacer la désignation")
+_ACTION_ACCEPT = message("accepter la désignation")
+
+
 class DesignationStatus(enum.StrEnum):
     """Where a designation stands in its life."""
 
@@ -484,7 +490,7 @@ class Designation:
                 :func:`render_clause_text` for this designation.
             TransitionNotAllowed: unless the designation is a draft.
         """
-        self._require(DesignationStatus.DRAFT, message("signer la désignation"))
+        self._require(DesignationStatus.DRAFT, _ACTION_SIGN)
         if evidence.document_sha256 != clause_document_sha256(self):
             raise SIGNATURE_MISMATCH("signature")
         return attrs.evolve(
@@ -518,7 +524,7 @@ class Designation:
         """
         if self.status is DesignationStatus.DRAFT:
             raise UNSIGNED("status")
-        self._require(DesignationStatus.SIGNED, message("mettre la désignation en vigueur"))
+        self._require(DesignationStatus.SIGNED, _ACTION_PUT_IN_FORCE)
         self._check_previous(previous)
         carried = previous.acceptances if previous is not None else ()
         own = tuple(a for a in self.acceptances if a.person_id not in {c.person_id for c in carried})
@@ -547,7 +553,7 @@ class Designation:
             DomainError: ``designation.stale_previous`` when ``by`` was not drafted to replace this one,
                 ``designation.other_affiliation``, ``designation.irrevocable_beneficiary``.
         """
-        self._require(DesignationStatus.IN_FORCE, message("remplacer la désignation"))
+        self._require(DesignationStatus.IN_FORCE, _ACTION_SUPERSEDE)
         if by.status is DesignationStatus.DRAFT:
             raise UNSIGNED("by")
         if by.affiliation_id != self.affiliation_id:
@@ -587,7 +593,7 @@ class Designation:
         """
         if self.status not in (DesignationStatus.SIGNED, DesignationStatus.IN_FORCE):
             raise TRANSITION_NOT_ALLOWED(
-                "status", action=message("accepter la désignation"), state=self.status.label
+                "status", action=_ACTION_ACCEPT, state=self.status.label
             )
         if isinstance(self.clause, ParticularClause) and person_id not in self.clause.named_person_ids():
             raise NOT_NAMED("person_id", person_id=person_id)
