@@ -28,6 +28,7 @@ from mutuelle_core.affiliation.transitions import AffiliationStatus
 from mutuelle_core.contracts.contract import CollectiveContract
 from mutuelle_core.contracts.correspondent import Correspondent
 from mutuelle_core.contracts.employer import Employer
+from mutuelle_core.cotisations.records import BillableAffiliation, BillingRun, ContractTariff, Row
 from mutuelle_core.designation.designation import Designation
 from mutuelle_core.events import DomainEvent
 from mutuelle_core.masking import mask_email
@@ -40,6 +41,7 @@ __all__ = [
     "Clock",
     "ContractRepository",
     "CorrespondentRepository",
+    "CotisationRepository",
     "DesignationRepository",
     "Document",
     "DocumentStore",
@@ -52,6 +54,7 @@ __all__ = [
     "ReferenceGenerator",
     "SignatureService",
     "StrongAuthentication",
+    "TariffRepository",
     "TokenGenerator",
     "UnitOfWork",
     "UnitOfWorkFactory",
@@ -218,6 +221,10 @@ class Outbox(Protocol):
         """Render and store a message; returns its id. Rolled back with the unit of work."""
         ...
 
+    def add_many(self, messages: Sequence[OutgoingMessage]) -> list[str]:
+        """Render and store many messages at once (bulk invitations); returns their ids in order."""
+        ...
+
     def pending(self, now: dt.datetime, limit: int = 100) -> Sequence[OutboxEntry]:
         """Unsent messages due for an attempt at ``now``, oldest first."""
         ...
@@ -375,6 +382,81 @@ class AffiliationRepository(Protocol):
         """Every affiliation in one of ``statuses``, all contracts (for the time-driven jobs)."""
         ...
 
+    def billable_after(self, cursor: str | None, limit: int) -> Sequence[BillableAffiliation]:
+        """The next page of billable affiliations (all contracts), as lean projections.
+
+        Keyset pagination: the ``limit`` first affiliations in a billable status
+        (:data:`~mutuelle_core.cotisations.records.BILLABLE_STATUSES`) whose id is greater than
+        ``cursor`` (from the first when ``None``), by ``affiliation_id``. A billing run reads every
+        member through it without ever holding more than one page.
+        """
+        ...
+
+
+class TariffRepository(Protocol):
+    """Each contract's tariff grid and cotisation rules (one :class:`ContractTariff` per contract)."""
+
+    def find(self, contract_number: str) -> ContractTariff | None:
+        """The contract's tariff, or ``None``."""
+        ...
+
+    def get(self, contract_number: str) -> ContractTariff:
+        """The contract's tariff (``not_found`` otherwise)."""
+        ...
+
+    def put(self, tariff: ContractTariff) -> ContractTariff:
+        """Store a new tariff (version 0) or replace the stored one (its version); returns it stored."""
+        ...
+
+
+class CotisationRepository(Protocol):
+    """Cotisation lines, schedule lines and billing runs (amounts in integer cents).
+
+    Lines are unique per ``(affiliation_id, month, person_id, product, payer, channel)`` and schedule
+    lines per ``(affiliation_id, month, payer)``: storing a key twice fails (the unit of work must then
+    be rolled back), which is the billing run's last line of defence against billing twice.
+
+    A line row has the keys ``affiliation_id, month, person_id, product, payer, channel, run_id,
+    contract_number, member_id, category, amount_cents``; a schedule row ``affiliation_id, month,
+    payer, run_id, contract_number, payer_id, due_date, amount_cents``.
+    """
+
+    def billed_among(self, month: str, affiliation_ids: Collection[str]) -> set[str]:
+        """Among ``affiliation_ids``, those that already have cotisation lines for ``month``."""
+        ...
+
+    def add_lines(self, rows: Sequence[Row]) -> None:
+        """Store new cotisation lines (one bulk insert)."""
+        ...
+
+    def add_schedule_lines(self, rows: Sequence[Row]) -> None:
+        """Store new schedule lines (one bulk insert)."""
+        ...
+
+    def lines_for(self, affiliation_id: str, month: str | None = None) -> Sequence[Row]:
+        """An affiliation's lines (of one month, or all), by month then key."""
+        ...
+
+    def schedule_for(self, affiliation_id: str, month: str | None = None) -> Sequence[Row]:
+        """An affiliation's schedule lines (of one month, or all), by month then payer."""
+        ...
+
+    def count_lines(self, month: str) -> int:
+        """How many cotisation lines ``month`` has."""
+        ...
+
+    def latest_run(self, month: str) -> BillingRun | None:
+        """The month's most recent billing run, or ``None``."""
+        ...
+
+    def add_run(self, run: BillingRun) -> BillingRun:
+        """Store a new run; returns it with version 1."""
+        ...
+
+    def update_run(self, run: BillingRun) -> BillingRun:
+        """Store a changed run if nobody changed it since loaded; returns it with its new version."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction over every repository, the outbox and the document store."""
@@ -402,6 +484,16 @@ class UnitOfWork(Protocol):
     @property
     def designations(self) -> DesignationRepository:
         """Beneficiary designations (provident death capital)."""
+        ...
+
+    @property
+    def tariffs(self) -> TariffRepository:
+        """Contracts' tariff grids and cotisation rules."""
+        ...
+
+    @property
+    def cotisations(self) -> CotisationRepository:
+        """Cotisation lines, schedule lines and billing runs."""
         ...
 
     @property

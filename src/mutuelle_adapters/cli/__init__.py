@@ -19,6 +19,7 @@ from rich.table import Table
 
 from mutuelle_adapters.bootstrap import build_app
 from mutuelle_adapters.cli.affiliation import follow_up_command, invite_command, jobs
+from mutuelle_adapters.cli.billing import bill_command
 from mutuelle_adapters.cli.identities import check_identities_file
 from mutuelle_adapters.cli.setup_file import load_setup_file
 from mutuelle_adapters.sql.database import current_revision, head_revision, make_engine, sqlite_url, upgrade
@@ -177,3 +178,4 @@ def _print_error(err: DomainError) -> None:
 main.add_command(invite_command)
 main.add_command(follow_up_command)
 main.add_command(jobs)
+main.add_command(bill_command)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Protocol
 
 import attrs
@@ -69,6 +69,7 @@ class Jinja2Renderer:
     def __init__(self, loader: jinja2.BaseLoader | None = None) -> None:
         self.loader = loader or jinja2.PackageLoader("mutuelle_adapters.email", "templates")
         self._envs: dict[str, jinja2.Environment] = {}
+        self._templates: dict[tuple[str, str, str], jinja2.Template | None] = {}
 
     def environment(self, lang: str) -> jinja2.Environment:
         """The Jinja2 environment of a language, with its ``date`` and ``money`` filters."""
@@ -81,6 +82,7 @@ class Jinja2Renderer:
                 keep_trailing_newline=True,
                 trim_blocks=True,
                 lstrip_blocks=True,
+                auto_reload=False,  # templates ship with the package: no stat() per render
             )
             locale = _babel_locale(lang)
             env.filters["date"] = lambda v, fmt="short": _format_date(v, fmt, locale)
@@ -91,38 +93,37 @@ class Jinja2Renderer:
     def render(self, message: OutgoingMessage) -> RenderedMessage:
         """Render subject, text and (when a template exists) HTML; a missing variable is an error."""
         lang = message.locale.split("_")[0].lower()
-        env = self.environment(lang)
         context = dict(message.context)
-        subject = self._render(env, message.template, "subject.txt", lang, context)
-        text = self._render(env, message.template, "txt", lang, context)
+        subject = self._render_cached(message.template, "subject.txt", lang, context)
+        text = self._render_cached(message.template, "txt", lang, context)
         assert subject is not None and text is not None
-        html = self._render(env, message.template, "html", lang, context, required=False)
+        html = self._render_cached(message.template, "html", lang, context, required=False)
         return RenderedMessage(subject=" ".join(subject.split()), text=text, html=html)
 
-    @staticmethod
-    def _render(
-        env: jinja2.Environment,
-        template: str,
-        suffix: str,
-        lang: str,
-        context: Mapping[str, Any],
-        *,
-        required: bool = True,
+    def _render_cached(
+        self, template: str, suffix: str, lang: str, context: Mapping[str, Any], *, required: bool = True
     ) -> str | None:
-        names = (
-            [f"{template}.{lang}.{suffix}", f"{template}.{suffix}"]
-            if lang != "fr"
-            else [f"{template}.{suffix}"]
-        )
-        try:
-            tpl = env.select_template(names)
-        except jinja2.TemplateNotFound:
+        key = (template, suffix, lang)
+        if key not in self._templates:
+            env = self.environment(lang)
+            names = (
+                [f"{template}.{lang}.{suffix}", f"{template}.{suffix}"]
+                if lang != "fr"
+                else [f"{template}.{suffix}"]
+            )
+            try:
+                self._templates[key] = env.select_template(names)
+            except jinja2.TemplateNotFound:
+                self._templates[key] = None
+        tpl = self._templates[key]
+        if tpl is None:
             if required:
-                raise
+                raise jinja2.TemplateNotFound(f"{template}.{suffix}")
             return None
         return tpl.render(**context)
 
 
+@lru_cache(maxsize=8192)
 def _format_date(value: object, fmt: str, locale: str) -> str:
     d = _as_date(value)
     if isinstance(d, dt.datetime):

@@ -8,6 +8,7 @@ from collections.abc import Collection, Sequence
 import attrs
 
 from mutuelle_adapters.email.rendering import MessageRenderer
+from mutuelle_adapters.memory.cotisations import MemoryCotisations, MemoryTariffs
 from mutuelle_adapters.memory.store import MemoryDatabase, MemoryUnitOfWork, Table
 from mutuelle_adapters.strong_auth import AuthChallenge
 from mutuelle_core.affiliation.affiliation import Affiliation
@@ -15,6 +16,7 @@ from mutuelle_core.affiliation.transitions import AffiliationStatus
 from mutuelle_core.contracts.contract import CollectiveContract
 from mutuelle_core.contracts.correspondent import DUPLICATE_LOGIN, Correspondent, CorrespondentStatus
 from mutuelle_core.contracts.employer import Employer
+from mutuelle_core.cotisations.records import BILLABLE_STATUSES, BillableAffiliation
 from mutuelle_core.designation.designation import Designation
 from mutuelle_core.errors import ALREADY_EXISTS, CONCURRENCY_CONFLICT, NOT_FOUND
 from mutuelle_core.ports import Document, OutboxEntry, OutgoingMessage
@@ -182,6 +184,18 @@ class MemoryAffiliations:
         """See :class:`mutuelle_core.ports.AffiliationRepository`."""
         return sorted((a for a in self._t.values() if a.status in statuses), key=lambda a: a.affiliation_id)
 
+    def billable_after(self, cursor: str | None, limit: int) -> Sequence[BillableAffiliation]:
+        """See :class:`mutuelle_core.ports.AffiliationRepository`."""
+        keys = sorted(k for k in self._t.rows if cursor is None or k > cursor)
+        page: list[BillableAffiliation] = []
+        for key in keys:
+            a = self._t.rows[key]
+            if a.status in BILLABLE_STATUSES:
+                page.append(BillableAffiliation.of(a))
+                if len(page) == limit:
+                    break
+        return page
+
 
 class MemoryDesignations:
     """Beneficiary designations in memory, every version kept."""
@@ -279,6 +293,10 @@ class MemoryOutbox:
         self._t.put(message_id, entry)
         return message_id
 
+    def add_many(self, messages: Sequence[OutgoingMessage]) -> list[str]:
+        """See :class:`mutuelle_core.ports.Outbox`."""
+        return [self.add(m) for m in messages]
+
     def pending(self, now: dt.datetime, limit: int = 100) -> Sequence[OutboxEntry]:
         """See :class:`mutuelle_core.ports.Outbox`."""
         due = [
@@ -369,6 +387,8 @@ class MemoryUnitOfWorkImpl(MemoryUnitOfWork):
         self.outbox = MemoryOutbox(self)
         self.documents = MemoryDocuments(self)
         self.references = MemoryReferences(self)
+        self.tariffs = MemoryTariffs(self)
+        self.cotisations = MemoryCotisations(self)
 
     def now(self) -> dt.datetime:
         """The creation time stamped on outbox messages (from the database's clock)."""

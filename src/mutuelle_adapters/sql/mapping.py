@@ -276,6 +276,10 @@ def document_from_row(r: Row) -> Document:
     )
 
 
+_NO_JOURNEY = Journey()
+_EMPTY_JOURNEY = converter.unstructure(_NO_JOURNEY)
+
+
 def affiliation_to_rows(a: Affiliation) -> dict[str, Any]:
     """Columns of ``affiliations`` (the history goes to ``affiliation_history``)."""
     link = a.link
@@ -297,7 +301,7 @@ def affiliation_to_rows(a: Affiliation) -> dict[str, Any]:
         "link_token_hash": None if link is None else link.token_hash,
         "link_expires_at": None if link is None else link.expires_at,
         "reminders": a.reminders,
-        "journey": converter.unstructure(a.journey),
+        "journey": _EMPTY_JOURNEY if a.journey == _NO_JOURNEY else converter.unstructure(a.journey),
         "enrolment": None if a.enrolment is None else a.enrolment.value,
         "effective_date": a.effective_date,
         "product_level": None if a.product_level is None else int(a.product_level),

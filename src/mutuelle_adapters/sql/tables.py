@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     Date,
     DateTime,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -32,9 +34,12 @@ __all__ = [
     "affiliations",
     "assured_groups",
     "auth_challenges",
+    "billing_runs",
+    "contract_tariffs",
     "contracts",
     "correspondent_scopes",
     "correspondents",
+    "cotisation_lines",
     "designations",
     "documents",
     "employers",
@@ -42,6 +47,7 @@ __all__ = [
     "outbox",
     "products",
     "reference_counters",
+    "schedule_lines",
 ]
 
 NAMING = {
@@ -289,4 +295,66 @@ auth_challenges = Table(
     Column("used_at", Instant),
     Column("version", Integer, nullable=False),
     Index("ix_auth_challenges_subject_created", "subject", "created_at"),
+)
+
+contract_tariffs = Table(
+    "contract_tariffs",
+    metadata,
+    Column("contract_number", String(20), ForeignKey("contracts.number"), primary_key=True),
+    Column("grid", JSON, nullable=False),
+    Column("rules", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+billing_runs = Table(
+    "billing_runs",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("month", String(7), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("started_at", Instant, nullable=False),
+    Column("finished_at", Instant),
+    Column("cursor", String(64)),
+    Column("affiliations", Integer, nullable=False),
+    Column("billed", Integer, nullable=False),
+    Column("lines", Integer, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_billing_runs_month_started", "month", "started_at"),
+)
+
+# The primary key is the line's natural key: billing the same month twice cannot add a line (the
+# constraint is the billing run's last line of defence) and it serves the "already billed?" lookups.
+# No foreign key to affiliations: it would cost a lookup per inserted row on PostgreSQL.
+cotisation_lines = Table(
+    "cotisation_lines",
+    metadata,
+    Column("affiliation_id", String(64), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("person_id", String(64), nullable=False),
+    Column("product", Integer, nullable=False),
+    Column("payer", String(10), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("contract_number", String(20), nullable=False),
+    Column("member_id", String(64), nullable=False),
+    Column("category", String(20), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    PrimaryKeyConstraint("affiliation_id", "month", "person_id", "product", "payer", "channel"),
+    Index("ix_cotisation_lines_month_contract", "month", "contract_number"),
+)
+
+schedule_lines = Table(
+    "schedule_lines",
+    metadata,
+    Column("affiliation_id", String(64), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("payer", String(10), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("contract_number", String(20), nullable=False),
+    Column("payer_id", String(64), nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    PrimaryKeyConstraint("affiliation_id", "month", "payer"),
+    Index("ix_schedule_lines_due_payer", "due_date", "payer"),
 )

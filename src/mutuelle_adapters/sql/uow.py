@@ -20,12 +20,14 @@ from sqlalchemy.exc import IntegrityError
 from mutuelle_adapters.email.rendering import MessageRenderer, default_renderer
 from mutuelle_adapters.sql import mapping
 from mutuelle_adapters.sql import tables as t
+from mutuelle_adapters.sql.cotisations import SqlCotisations, SqlTariffs, billable_page
 from mutuelle_adapters.strong_auth import AuthChallenge
 from mutuelle_core.affiliation.affiliation import Affiliation
 from mutuelle_core.affiliation.transitions import AffiliationStatus
 from mutuelle_core.contracts.contract import CollectiveContract
 from mutuelle_core.contracts.correspondent import DUPLICATE_LOGIN, Correspondent, CorrespondentStatus
 from mutuelle_core.contracts.employer import Employer
+from mutuelle_core.cotisations.records import BillableAffiliation
 from mutuelle_core.designation.designation import Designation, DesignationStatus
 from mutuelle_core.errors import ALREADY_EXISTS, CONCURRENCY_CONFLICT, NOT_FOUND
 from mutuelle_core.events import DomainEvent
@@ -313,7 +315,9 @@ class SqlAffiliations(_Repo):
             return
         heads, history = [], []
         for a in affiliations:
-            heads.append(mapping.affiliation_to_rows(attrs.evolve(a, version=1)))
+            row = mapping.affiliation_to_rows(a)
+            row["version"] = 1
+            heads.append(row)
             history.extend(mapping.history_to_rows(a.affiliation_id, a.history, 0))
             self._uow._record(a.pending_events)
         self.conn.execute(insert(t.affiliations), heads)
@@ -382,6 +386,10 @@ class SqlAffiliations(_Repo):
             ).mappings()
         )
         return self._load_many(rows)
+
+    def billable_after(self, cursor: str | None, limit: int) -> Sequence[BillableAffiliation]:
+        """See :class:`mutuelle_core.ports.AffiliationRepository` (a narrow projection, no aggregate)."""
+        return billable_page(self.conn, cursor, limit)
 
 
 class SqlDesignations(_Repo):
@@ -501,26 +509,39 @@ class SqlAuthChallenges(_Repo):
         return [mapping.challenge_from_row(r) for r in rows]
 
 
+_OUTBOX_INSERT = insert(t.outbox)
+
+
 class SqlOutbox(_Repo):
     """The outbox table: messages rendered and written in the caller's transaction."""
 
     def add(self, message: OutgoingMessage) -> str:
         """See :class:`mutuelle_core.ports.Outbox`."""
-        rendered = self._uow.renderer.render(message)
-        message_id = self._uow.ids.new_id()
-        self.conn.execute(
-            insert(t.outbox).values(
-                message_id=message_id,
-                template=message.template,
-                recipient=str(message.to),
-                subject=rendered.subject,
-                body_text=rendered.text,
-                body_html=rendered.html,
-                created_at=self._uow.clock.now(),
-                attempts=0,
+        return self.add_many([message])[0]
+
+    def add_many(self, messages: Sequence[OutgoingMessage]) -> list[str]:
+        """See :class:`mutuelle_core.ports.Outbox` (one executemany for the batch)."""
+        now = self._uow.clock.now()
+        rows: list[dict[str, Any]] = []
+        ids: list[str] = []
+        for message in messages:
+            rendered = self._uow.renderer.render(message)
+            ids.append(self._uow.ids.new_id())
+            rows.append(
+                {
+                    "message_id": ids[-1],
+                    "template": message.template,
+                    "recipient": str(message.to),
+                    "subject": rendered.subject,
+                    "body_text": rendered.text,
+                    "body_html": rendered.html,
+                    "created_at": now,
+                    "attempts": 0,
+                }
             )
-        )
-        return message_id
+        if rows:
+            self.conn.execute(_OUTBOX_INSERT, rows)
+        return ids
 
     def pending(self, now: dt.datetime, limit: int = 100) -> Sequence[OutboxEntry]:
         """See :class:`mutuelle_core.ports.Outbox`."""
@@ -644,6 +665,8 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(self)
         self.documents = SqlDocuments(self)
         self.references = SqlReferences(self)
+        self.tariffs = SqlTariffs(self)
+        self.cotisations = SqlCotisations(self)
 
     @property
     def connection(self) -> Connection:

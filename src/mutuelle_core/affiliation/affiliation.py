@@ -245,8 +245,9 @@ class Affiliation:
         actor: str,
         employment_start: dt.date | None = None,
         dispense_email: Email | None = None,
+        key: str | None = None,
     ) -> Affiliation:
-        """A new invitation (affiliation simple) with its link."""
+        """A new invitation (affiliation simple) with its link (``key``: the precomputed :func:`person_key`)."""
         entry = HistoryEntry(
             at=now,
             action=Action.INVITE,
@@ -262,7 +263,7 @@ class Affiliation:
             civility=civility,
             name=name,
             email=email,
-            person_key=person_key(name, email),
+            person_key=key or person_key(name, email),
             invited_at=now,
             last_activity_at=now,
             employment_start=employment_start,

@@ -48,6 +48,9 @@ CONTRACT_NOT_IN_FORCE = error_code(
     "invitation.contract_not_in_force", "Le contrat {number} n'est pas en vigueur à cette date."
 )
 
+BULK_CHUNK = 5_000
+"""Invitations are built, stored and e-mailed by chunks, so memory does not grow with the file."""
+
 _HEADER_WORDS = {
     "civilite",
     "civilité",
@@ -124,6 +127,7 @@ def _new_affiliation(
     actor: str,
     employment_start: dt.date | None,
     dispense_email: Email | None,
+    key: str | None = None,
 ) -> tuple[Affiliation, str]:
     token = svc.tokens.new_token()
     aff = Affiliation.invite(
@@ -139,6 +143,7 @@ def _new_affiliation(
         actor=actor,
         employment_start=employment_start,
         dispense_email=dispense_email,
+        key=key,
     )
     return aff, token
 
@@ -230,7 +235,7 @@ def invite_rows(
     dispense = Email.parse(dispense_email) if dispense_email else None
     now = svc.clock.now()
     rejected: list[RejectedLine] = []
-    candidates: list[tuple[int, Civility, PersonName, Email]] = []
+    candidates: list[tuple[int, Civility, PersonName, Email, str]] = []
     first_line_of: dict[str, int] = {}
     for line, fields in rows:
         if all(not f.strip() for f in fields):
@@ -256,7 +261,7 @@ def invite_rows(
             rejected.append(RejectedLine(line, (DUPLICATE_IN_FILE(None, line=first_line_of[key]),)))
             continue
         first_line_of[key] = line
-        candidates.append((line, civility, name, email))
+        candidates.append((line, civility, name, email, key))
 
     invited: list[str] = []
     with svc.uow() as uow:
@@ -266,28 +271,30 @@ def invite_rows(
             raise CONTRACT_NOT_IN_FORCE("contract", number=contract.number)
         employer = uow.employers.get(contract.employer_id)
         existing = uow.affiliations.existing_keys(contract.number, list(first_line_of))
-        new: list[tuple[Affiliation, str]] = []
-        for line, civility, name, email in candidates:
-            if person_key(name, email) in existing:
-                rejected.append(RejectedLine(line, (ALREADY_INVITED(None),)))
-                continue
-            new.append(
-                _new_affiliation(
-                    svc,
-                    contract,
-                    group_code,
-                    civility,
-                    name,
-                    email,
-                    now=now,
-                    actor=actor_id,
-                    employment_start=None,
-                    dispense_email=dispense,
+        for start in range(0, len(candidates), BULK_CHUNK):
+            new: list[tuple[Affiliation, str]] = []
+            for line, civility, name, email, key in candidates[start : start + BULK_CHUNK]:
+                if key in existing:
+                    rejected.append(RejectedLine(line, (ALREADY_INVITED(None),)))
+                    continue
+                new.append(
+                    _new_affiliation(
+                        svc,
+                        contract,
+                        group_code,
+                        civility,
+                        name,
+                        email,
+                        now=now,
+                        actor=actor_id,
+                        employment_start=None,
+                        dispense_email=dispense,
+                        key=key,
+                    )
                 )
-            )
-        uow.affiliations.add_many([aff for aff, _ in new])
-        for aff, token in new:
-            send_invitation(svc, uow, aff, employer, token)
-            invited.append(aff.affiliation_id)
+            uow.affiliations.add_many([aff for aff, _ in new])
+            messages = [invitation_message(aff, employer, svc.links.affiliation(token)) for aff, token in new]
+            uow.outbox.add_many([m for m in messages if m is not None])
+            invited.extend(aff.affiliation_id for aff, _ in new)
         uow.commit()
     return BulkInviteReport(invited=tuple(invited), rejected=tuple(sorted(rejected, key=lambda r: r.line)))

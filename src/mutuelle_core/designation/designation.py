@@ -592,9 +592,7 @@ class Designation:
             TransitionNotAllowed: unless the designation is signed or in force.
         """
         if self.status not in (DesignationStatus.SIGNED, DesignationStatus.IN_FORCE):
-            raise TRANSITION_NOT_ALLOWED(
-                "status", action=_ACTION_ACCEPT, state=self.status.label
-            )
+            raise TRANSITION_NOT_ALLOWED("status", action=_ACTION_ACCEPT, state=self.status.label)
         if isinstance(self.clause, ParticularClause) and person_id not in self.clause.named_person_ids():
             raise NOT_NAMED("person_id", person_id=person_id)
         if person_id in self.accepted_person_ids:

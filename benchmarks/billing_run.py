@@ -1,0 +1,314 @@
+"""Monthly billing throughput: ``bill(svc, month)`` over 10k, 100k and 1M affiliations, on SQL.
+
+    ./dev bench billing_run                           # SQLite; PostgreSQL too when
+                                                      # MUTUELLE_TEST_POSTGRES_URL is set
+    ./dev bench billing_run --postgres URL            # PostgreSQL at URL (a scratch database each size)
+    ./dev bench billing_run --sizes 10000,100000      # other sizes
+    ./dev bench billing_run --batch 2000              # affiliations per page / transaction
+
+Set-up (not timed): a migrated scratch database, one PSC contract with seed 002's tariff, then the
+affiliations inserted as rows (``conn.execute(insert(affiliations), rows)``, not through the use
+cases): affiliated agents, formula base / option 1 / option 2, 0 to 3 beneficiaries each (spouse,
+children), a realistic ``journey`` JSON; 2 % in portability (free, read but not billed).
+
+Timed: ``bill`` end to end with the production SQL unit of work: keyset pages of lean projections,
+the engine, rows, one bulk insert of lines and of schedule lines and the run's cursor per batch.
+
+Each (backend, size) runs in its own Python process: the peak memory is that process's
+``resource.getrusage(RUSAGE_SELF).ru_maxrss`` *after* set-up subtracted from the one at the end
+(the billing's own growth; set-up builds rows in 50k chunks), and the whole-process peak is shown too.
+
+Targets: >= 20,000 members/s; µs per member at the largest size <= 1.3x the smallest; peak < 500 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, text
+from sqlalchemy.engine import make_url
+
+from mutuelle_adapters.signature import LocalSignatureService
+from mutuelle_adapters.sql import tables
+from mutuelle_adapters.sql.database import make_engine, sqlite_url, upgrade
+from mutuelle_adapters.sql.uow import SqlUnitOfWorkFactory
+from mutuelle_adapters.system import SecretTokens, SystemClock, UuidGenerator
+from mutuelle_core.contracts.contract import ProductLevel
+from mutuelle_core.cotisations.billing import bill
+from mutuelle_core.cotisations.rules import CotisationRules
+from mutuelle_core.cotisations.tariff import PersonCategory, Price, TariffGrid, TariffLine
+from mutuelle_core.serialization import converter
+from mutuelle_core.services import Services
+from mutuelle_core.values.dates import Month
+
+CONTRACT = "MENJ2026"
+MONTH = Month(2026, 5)
+TARGET_MEMBERS_PER_S = 20_000
+TARGET_SCALING = 1.3
+TARGET_PEAK_MB = 500.0
+NOW = dt.datetime(2026, 5, 4, 8, 30, tzinfo=dt.UTC)
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+
+
+def _grid() -> TariffGrid:
+    prices = {
+        (0, "insured"): "58.51",
+        (1, "insured"): "12",
+        (2, "insured"): "16",
+        (0, "spouse"): "10",
+        (1, "spouse"): "4",
+        (2, "spouse"): "13",
+        (0, "child"): "6",
+        (1, "child"): "4",
+        (2, "child"): "10",
+    }
+    return TariffGrid(
+        CONTRACT,
+        [
+            TariffLine(
+                group_code="A1", product=ProductLevel(p), category=PersonCategory(c), price=Price.euros(a)
+            )
+            for (p, c), a in prices.items()
+        ],
+    )
+
+
+def _journey(rng: random.Random) -> dict[str, Any]:
+    return {
+        "regime": "general",
+        "household": {"spouse": True, "children": 2},
+        "formula": {"level": 1},
+        "personal": {
+            "civility": "M",
+            "name": {"birth_name": "Dupond", "first_names": "Benoît", "usage_name": None},
+            "birth_date": f"19{rng.randint(60, 99)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+            "birth_country": "FR",
+            "birth_city": "Paris",
+            "nir": "185057512345673",
+            "organisme": "01751000",
+            "teletransmission": True,
+        },
+        "contact": {"address_lines": ["213 rue de Gerland"], "postal_code": "69007", "city": "Lyon"},
+        "bank": {"iban": "FR7630006000011234567890189", "holder": "Benoît Dupond"},
+    }
+
+
+def _beneficiary(aff_id: str, i: int, kind: str, birth: str) -> dict[str, Any]:
+    return {
+        "beneficiary_id": f"{aff_id}-b{i}",
+        "details": {
+            "kind": kind,
+            "civility": "MME",
+            "name": {"birth_name": "Dupond", "first_names": "Claudia", "usage_name": None},
+            "birth_date": birth,
+            "birth_country": "FR",
+            "birth_city": "Paris",
+            "regime": "general",
+            "nir": None,
+            "organisme": "01751000",
+            "birth_rank": None,
+        },
+        "period": {"start": "2026-05-01", "end": None},
+        "student_or_apprentice": False,
+        "disabled": False,
+        "medecin_traitant_declared": False,
+        "radiation": None,
+    }
+
+
+def _rows(start: int, count: int, rng: random.Random) -> list[dict[str, Any]]:
+    rows = []
+    for n in range(start, start + count):
+        aff_id = f"aff-{n:08d}"
+        beneficiaries = rng.randint(0, 3)
+        covered = []
+        if beneficiaries:
+            covered.append(_beneficiary(aff_id, 0, "spouse", "1980-03-12"))
+        for i in range(1, beneficiaries):
+            covered.append(_beneficiary(aff_id, i, "child", f"201{i}-0{i}-1{i}"))
+        portability = rng.random() < 0.02
+        rows.append(
+            {
+                "affiliation_id": aff_id,
+                "contract_number": CONTRACT,
+                "group_code": "P1" if portability else "A1",
+                "status": "portability" if portability else "affiliated",
+                "civility": "M",
+                "birth_name": "Dupond",
+                "first_names": "Benoît",
+                "person_key": aff_id,
+                "invited_at": NOW,
+                "last_activity_at": NOW,
+                "reminders": 0,
+                "journey": _journey(rng),
+                "enrolment": "complete",
+                "effective_date": dt.date(2026, 1, 1),
+                "product_level": rng.randint(0, 2),
+                "adhesion_number": f"M{n:09d}",
+                "control_reasons": [],
+                "covered": covered,
+                "departure": {"last_day": "2026-04-30"} if portability else None,
+                "continuation": None,
+                "version": 1,
+            }
+        )
+    return rows
+
+
+def set_up(url: str, size: int) -> None:
+    """A migrated database with one contract, its tariff and ``size`` affiliations (rows, not use cases)."""
+    engine = make_engine(url)
+    upgrade(engine)
+    rules = CotisationRules.psc(evin_reference_group="A1")
+    with engine.begin() as conn:
+        conn.execute(insert(tables.employers).values(employer_id="emp", name="Ministère", version=1))
+        conn.execute(
+            insert(tables.contracts).values(
+                number=CONTRACT,
+                employer_id="emp",
+                kind="health",
+                regime="state_psc",
+                effective_date=dt.date(2026, 1, 1),
+                settings={},
+                version=1,
+            )
+        )
+        conn.execute(
+            insert(tables.contract_tariffs).values(
+                contract_number=CONTRACT,
+                grid=converter.unstructure(_grid(), TariffGrid),
+                rules=converter.unstructure(rules, CotisationRules),
+                version=1,
+            )
+        )
+    rng = random.Random(2026)
+    for start in range(0, size, 50_000):
+        with engine.begin() as conn:
+            conn.execute(insert(tables.affiliations), _rows(start, min(50_000, size - start), rng))
+    engine.dispose()
+
+
+def measure(url: str, size: int, batch: int) -> dict[str, Any]:
+    """Set up, then time ``bill`` (run inside the child process)."""
+    set_up(url, size)
+    engine = make_engine(url)
+    svc = Services(
+        uow=SqlUnitOfWorkFactory(engine, clock=SystemClock(), ids=UuidGenerator()),
+        clock=SystemClock(),
+        ids=UuidGenerator(),
+        tokens=SecretTokens(),
+        signature=LocalSignatureService(),
+    )
+    before = _rss_mb()
+    started = time.perf_counter()
+    report = bill(svc, MONTH, batch_size=batch)
+    elapsed = time.perf_counter() - started
+    after = _rss_mb()
+    engine.dispose()
+    return {
+        "size": size,
+        "seconds": elapsed,
+        "members_per_s": size / elapsed,
+        "us_per_member": elapsed / size * 1e6,
+        "lines": report.lines,
+        "billed": report.billed,
+        "unbilled": report.unbilled,
+        "rss_growth_mb": after - before,
+        "peak_mb": after,
+    }
+
+
+def _scratch(backend: str, postgres: str | None) -> tuple[str, Any]:
+    if backend == "sqlite":
+        directory = tempfile.mkdtemp(prefix="billing-bench-")
+        return sqlite_url(Path(directory) / "bench.db"), None
+    assert postgres is not None
+    admin = make_engine(postgres, isolation_level="AUTOCOMMIT")
+    name = f"mutuelle_bench_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    return make_url(postgres).set(database=name).render_as_string(hide_password=False), (admin, name)
+
+
+def _drop(scratch: Any) -> None:
+    if scratch is None:
+        return
+    admin, name = scratch
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def run_child(backend: str, size: int, batch: int, postgres: str | None) -> dict[str, Any]:
+    """One (backend, size) in its own process, so that its peak memory is its own."""
+    url, scratch = _scratch(backend, postgres)
+    try:
+        cmd = [sys.executable, __file__, "--child", url, "--sizes", str(size), "--batch", str(batch)]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise SystemExit(done.stderr)
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        return result
+    finally:
+        _drop(scratch)
+
+
+def main() -> None:
+    """Parse the arguments, run each backend and size, print the figures and the targets."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--postgres", default=os.environ.get("MUTUELLE_TEST_POSTGRES_URL"))
+    parser.add_argument("--only", choices=["sqlite", "postgres"])
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.child:
+        print(json.dumps(measure(args.child, sizes[0], args.batch)))
+        return
+    backends = ["sqlite"] + (["postgres"] if args.postgres else [])
+    if args.only:
+        backends = [args.only]
+    all_met = True
+    for backend in backends:
+        results = []
+        for size in sizes:
+            r = run_child(backend, size, args.batch, args.postgres)
+            results.append(r)
+            print(
+                f"{backend:8s} {size:>9,d} members: {r['seconds']:7.2f} s  {r['members_per_s']:>9,.0f} members/s  "
+                f"{r['us_per_member']:6.1f} µs/member  {r['lines']:>10,d} lines  "
+                f"peak {r['peak_mb']:6.1f} MB (billing +{r['rss_growth_mb']:.1f} MB)",
+                flush=True,
+            )
+        rate_ok = all(r["members_per_s"] >= TARGET_MEMBERS_PER_S for r in results)
+        scaling = results[-1]["us_per_member"] / results[0]["us_per_member"]
+        peak_ok = all(r["peak_mb"] < TARGET_PEAK_MB for r in results)
+        print(
+            f"{backend}: >= {TARGET_MEMBERS_PER_S:,} members/s {'met' if rate_ok else 'MISSED'}; "
+            f"scaling {scaling:.2f}x (<= {TARGET_SCALING}x) {'met' if scaling <= TARGET_SCALING else 'MISSED'}; "
+            f"peak < {TARGET_PEAK_MB:.0f} MB {'met' if peak_ok else 'MISSED'}"
+        )
+        all_met &= rate_ok and scaling <= TARGET_SCALING and peak_ok
+    sys.exit(0 if all_met else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""In-memory cotisation repositories: tariffs, lines, schedule lines and billing runs.
+
+Lines and schedule lines are keyed by their natural key, so storing one twice fails like the SQL
+primary key does (at the write, or at commit when another unit of work committed it first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from mutuelle_adapters.memory.store import MemoryUnitOfWork, Table
+from mutuelle_core.cotisations.records import BillingRun, ContractTariff, Row
+
+__all__ = ["MemoryCotisations", "MemoryTariffs"]
+
+
+class MemoryTariffs:
+    """Contract tariffs in memory."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._t: Table[ContractTariff] = Table(uow, "contract_tariffs", "tarif du contrat")
+
+    def find(self, contract_number: str) -> ContractTariff | None:
+        """See :class:`mutuelle_core.ports.TariffRepository`."""
+        return self._t.find(contract_number)
+
+    def get(self, contract_number: str) -> ContractTariff:
+        """See :class:`mutuelle_core.ports.TariffRepository`."""
+        return self._t.get(contract_number)
+
+    def put(self, tariff: ContractTariff) -> ContractTariff:
+        """See :class:`mutuelle_core.ports.TariffRepository`."""
+        if tariff.version == 0:
+            return self._t.insert(tariff.contract_number, tariff)
+        return self._t.replace(tariff.contract_number, tariff)
+
+
+def _line_key(row: Row) -> str:
+    return "|".join(
+        str(row[k]) for k in ("affiliation_id", "month", "person_id", "product", "payer", "channel")
+    )
+
+
+class MemoryCotisations:
+    """Cotisation lines, schedule lines and billing runs in memory."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._lines: Table[Row] = Table(uow, "cotisation_lines", "ligne de cotisation")
+        self._billed: Table[bool] = Table(uow, "cotisation_billed", "facturation")
+        self._schedule: Table[Row] = Table(uow, "schedule_lines", "échéance")
+        self._runs: Table[BillingRun] = Table(uow, "billing_runs", "facturation")
+
+    def billed_among(self, month: str, affiliation_ids: Collection[str]) -> set[str]:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        rows = self._billed.rows
+        return {a for a in affiliation_ids if f"{month}|{a}" in rows}
+
+    def add_lines(self, rows: Sequence[Row]) -> None:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        for row in rows:
+            self._lines.insert(_line_key(row), dict(row))
+            self._billed.put(f"{row['month']}|{row['affiliation_id']}", True)
+
+    def add_schedule_lines(self, rows: Sequence[Row]) -> None:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        for row in rows:
+            self._schedule.insert(f"{row['affiliation_id']}|{row['month']}|{row['payer']}", dict(row))
+
+    def lines_for(self, affiliation_id: str, month: str | None = None) -> Sequence[Row]:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        found = [
+            r
+            for r in self._lines.values()
+            if r["affiliation_id"] == affiliation_id and (month is None or r["month"] == month)
+        ]
+        return sorted(
+            found, key=lambda r: (r["month"], r["person_id"], r["product"], r["payer"], r["channel"])
+        )
+
+    def schedule_for(self, affiliation_id: str, month: str | None = None) -> Sequence[Row]:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        found = [
+            r
+            for r in self._schedule.values()
+            if r["affiliation_id"] == affiliation_id and (month is None or r["month"] == month)
+        ]
+        return sorted(found, key=lambda r: (r["month"], r["payer"]))
+
+    def count_lines(self, month: str) -> int:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        return sum(1 for r in self._lines.values() if r["month"] == month)
+
+    def latest_run(self, month: str) -> BillingRun | None:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        runs = [r for r in self._runs.values() if r.month == month]
+        return max(runs, key=lambda r: (r.started_at, r.run_id)) if runs else None
+
+    def add_run(self, run: BillingRun) -> BillingRun:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        return self._runs.insert(run.run_id, run)
+
+    def update_run(self, run: BillingRun) -> BillingRun:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        return self._runs.replace(run.run_id, run)

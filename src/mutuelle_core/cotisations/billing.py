@@ -1,0 +1,403 @@
+"""The monthly billing run: every billable affiliation of every contract to cotisation and schedule lines.
+
+:func:`bill` is **idempotent**, **resumable** and **streaming**:
+
+* it reads the affiliations page by page in ``affiliation_id`` order
+  (:meth:`~mutuelle_core.ports.AffiliationRepository.billable_after`, lean projections rather than
+  aggregates), so its memory does not grow with the number of members;
+* it commits once per page (``batch_size`` affiliations): the lines, the schedule lines and the run's
+  cursor (the last affiliation id of the page) in the same transaction. A run that stops midway (a
+  crash, a raising ``progress`` callback) stays ``running``; the next :func:`bill` of the same month
+  resumes after its cursor;
+* an affiliation that already has lines for the month is skipped (a second run of a finished month
+  adds nothing), and the lines' unique key ``(affiliation_id, month, person_id, product, payer,
+  channel)`` is the last line of defence: a batch that would bill someone twice fails as a whole.
+
+Lines come from the pure engine (:func:`~mutuelle_core.cotisations.engine.cotisation_for_month`) with
+each contract's :class:`~mutuelle_core.cotisations.engine.ContractPricing` compiled once per run, and
+are turned into rows (``dict``s, amounts in integer cents) for one bulk insert per page. Each
+affiliation also gets one schedule line per collecting payer (see
+:func:`~mutuelle_core.cotisations.schedule.collector`), due on the contract's debit day of the month.
+
+An affiliation the engine cannot price (a price missing in the grid, no tariff for its contract...) is
+left unbilled and reported; the run goes on with the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import attrs
+
+from mutuelle_core.affiliation.transitions import AffiliationStatus
+from mutuelle_core.cotisations.engine import (
+    ENGINE_SNAPSHOT_INVALID,
+    ContractPricing,
+    CotisationLine,
+    CoverStatus,
+    MemberSnapshot,
+)
+from mutuelle_core.cotisations.records import (
+    BillableAffiliation,
+    BillingRun,
+    BillingRunStatus,
+    ContractTariff,
+    Row,
+)
+from mutuelle_core.cotisations.rules import CollectionChannel, CotisationRules, Payer
+from mutuelle_core.departures.departure import ContinuationKind
+from mutuelle_core.errors import DomainError, error_code
+from mutuelle_core.services import Services
+from mutuelle_core.values.dates import DateRange, Month
+
+__all__ = [
+    "BILLING_BATCH_INVALID",
+    "BILLING_TARIFF_MISSING",
+    "BillingProgress",
+    "BillingReport",
+    "bill",
+    "set_tariff",
+    "snapshots_for",
+]
+
+BILLING_TARIFF_MISSING = error_code(
+    "billing.tariff_missing", "Le contrat {contract} n'a pas de tarif : ses adhérents ne sont pas facturés."
+)
+BILLING_BATCH_INVALID = error_code(
+    "billing.batch_invalid", "La taille des lots de facturation doit être un entier positif (reçu : {size})."
+)
+
+MAX_REPORTED_ERRORS = 100
+"""How many unbilled affiliations a report lists (the count is always exact)."""
+
+_MOVED = frozenset({AffiliationStatus.PORTABILITY, AffiliationStatus.EVIN, AffiliationStatus.MAINTIEN})
+
+
+@attrs.frozen(kw_only=True)
+class BillingProgress:
+    """Where a run stands after a committed batch (what the progress callback receives).
+
+    Attributes:
+        run_id: the run.
+        affiliations: billable affiliations read so far by this run (including before a resume).
+        lines: lines written so far by this run.
+        cursor: the last affiliation id committed.
+    """
+
+    run_id: str
+    affiliations: int
+    lines: int
+    cursor: str | None
+
+
+@attrs.frozen(kw_only=True)
+class BillingReport:
+    """What a billing run did.
+
+    Attributes:
+        run_id: the run (the resumed one when ``resumed``).
+        month: the month billed.
+        resumed: the run continued an interrupted one.
+        affiliations: billable affiliations read by this run, resumed part included.
+        billed: affiliations given lines.
+        already_billed: affiliations skipped because the month was already billed for them.
+        lines: cotisation lines written.
+        schedule_lines: schedule lines written.
+        amount_cents: total of the lines written, in cents.
+        unbilled: how many affiliations could not be priced.
+        errors: the first of them, as ``(affiliation_id, error code)``.
+    """
+
+    run_id: str
+    month: Month
+    resumed: bool
+    affiliations: int
+    billed: int
+    already_billed: int
+    lines: int
+    schedule_lines: int
+    amount_cents: int
+    unbilled: int
+    errors: tuple[tuple[str, str], ...] = ()
+
+
+def set_tariff(svc: Services, tariff: ContractTariff) -> ContractTariff:
+    """Store (or replace) a contract's tariff grid and cotisation rules; returns it stored.
+
+    The contract must exist (``not_found`` otherwise); the grid and rules are compiled once to check
+    them (a private employer's fixed share below the legal 50 %, say, is refused here).
+    """
+    ContractPricing(tariff.grid, tariff.rules)
+    with svc.uow() as uow:
+        uow.contracts.get(tariff.contract_number)
+        current = uow.tariffs.find(tariff.contract_number)
+        stored = uow.tariffs.put(attrs.evolve(tariff, version=0 if current is None else current.version))
+        uow.commit()
+    return stored
+
+
+def snapshots_for(
+    member: BillableAffiliation, rules: CotisationRules, month: Month | None = None
+) -> tuple[MemberSnapshot, ...]:
+    """The engine snapshots of an affiliation: its active cover, then its Evin or maintien cover.
+
+    Like :func:`~mutuelle_core.cotisations.engine.snapshots_from_affiliation`, from the lean projection.
+    Portability gets no snapshot (free). Once the file has moved to a P, E or M group, its former
+    active group is not stored: the active days (a departure within the month billed) are priced in
+    the contract's ``rules.evin_reference_group``. Given ``month``, an active cover that ended before
+    it is left out.
+
+    Raises:
+        DomainError: ``cotisation.snapshot_invalid`` when active days of a moved file must be priced
+            and the rules name no reference group.
+    """
+    effective, level = member.effective_date, member.level
+    if effective is None or level is None:
+        return ()
+    last_day = member.departure_last_day
+    out: list[MemberSnapshot] = []
+    ended_before = month is not None and last_day is not None and last_day < month.first_day
+    if (last_day is None or last_day >= effective) and not ended_before:
+        group = member.group_code
+        if member.status in _MOVED:
+            if rules.evin_reference_group is None:
+                raise ENGINE_SNAPSHOT_INVALID(
+                    "active_group_code", rule="le groupe des actifs n'est pas connu"
+                )
+            group = rules.evin_reference_group
+        out.append(
+            MemberSnapshot(
+                member_id=member.member_id,
+                group_code=group,
+                level=level,
+                cover=DateRange(effective, last_day),
+                birth_date=member.birth_date,
+                beneficiaries=member.beneficiaries,
+                alsace_moselle=member.alsace_moselle,
+            )
+        )
+    period = member.continuation_period
+    if member.continuation_kind is not None and period is not None:
+        evin = member.continuation_kind is ContinuationKind.EVIN
+        out.append(
+            MemberSnapshot(
+                member_id=member.member_id,
+                group_code=member.group_code,
+                level=level,
+                cover=period,
+                status=CoverStatus.EVIN if evin else CoverStatus.MAINTIEN,
+                insured_covered=evin,
+                birth_date=member.birth_date,
+                beneficiaries=member.beneficiaries,
+                alsace_moselle=member.alsace_moselle,
+                continuation_start=period.start,
+            )
+        )
+    return tuple(out)
+
+
+_EMPLOYER, _MEMBER = Payer.EMPLOYER, Payer.MEMBER
+_PAYROLL = CollectionChannel.PAYROLL_DEDUCTION
+
+
+class _Batch:
+    """The rows of one page, built as plain dicts for one bulk insert per table."""
+
+    __slots__ = ("amount", "billed", "errors", "lines", "schedule", "unbilled")
+
+    def __init__(self) -> None:
+        self.lines: list[Row] = []
+        self.schedule: list[Row] = []
+        self.billed = 0
+        self.amount = 0
+        self.unbilled = 0
+        self.errors: list[tuple[str, str]] = []
+
+
+def _cents_of(line: CotisationLine, cache: dict[int, int]) -> int:
+    # the engine shares its Money instances: convert each once
+    money = line.amount
+    found = cache.get(id(money))
+    if found is None:
+        found = cache[id(money)] = money.to_cents()
+        if len(cache) > 100_000:
+            cache.clear()
+            cache[id(money)] = found
+    return found
+
+
+def _bill_one(
+    member: BillableAffiliation,
+    pricing: ContractPricing,
+    month: Month,
+    key: str,
+    run_id: str,
+    due_date: dt.date,
+    batch: _Batch,
+    cents_cache: dict[int, int],
+) -> None:
+    snapshots = snapshots_for(member, pricing.rules, month)
+    if not snapshots:
+        return
+    lines: list[CotisationLine] = []
+    for snapshot in snapshots:
+        lines.extend(pricing.lines_for(snapshot, month))
+    if not lines:
+        return
+    aff_id, number = member.affiliation_id, member.contract_number
+    rows: dict[tuple[str, int, str, str], Row] = {}
+    employer_total = member_total = 0
+    for line in lines:
+        cents = _cents_of(line, cents_cache)
+        payer, channel = line.payer, line.channel
+        line_key = (line.person_id, line.product.value, payer.value, channel.value)
+        row = rows.get(line_key)
+        if row is None:
+            rows[line_key] = {
+                "affiliation_id": aff_id,
+                "month": key,
+                "person_id": line.person_id,
+                "product": line_key[1],
+                "payer": line_key[2],
+                "channel": line_key[3],
+                "run_id": run_id,
+                "contract_number": number,
+                "member_id": line.member_id,
+                "category": line.category.value,
+                "amount_cents": cents,
+            }
+        else:  # the same key in two covers of the month (active, then Evin): one line
+            row["amount_cents"] += cents
+        if payer is _EMPLOYER or channel is _PAYROLL:
+            employer_total += cents
+        else:
+            member_total += cents
+    batch.lines.extend(rows.values())
+    for payer, payer_id, amount in (
+        (_EMPLOYER, number, employer_total),
+        (_MEMBER, member.member_id, member_total),
+    ):
+        if amount:
+            batch.schedule.append(
+                {
+                    "affiliation_id": aff_id,
+                    "month": key,
+                    "payer": payer.value,
+                    "run_id": run_id,
+                    "contract_number": number,
+                    "payer_id": payer_id,
+                    "due_date": due_date,
+                    "amount_cents": amount,
+                }
+            )
+    batch.billed += 1
+    batch.amount += employer_total + member_total
+
+
+def bill(
+    svc: Services,
+    month: Month,
+    *,
+    batch_size: int = 2000,
+    progress: Callable[[BillingProgress], None] | None = None,
+) -> BillingReport:
+    """Bill ``month`` for every billable affiliation of every contract (see the module docstring).
+
+    Args:
+        svc: the services (the unit of work, the clock and the ids are used).
+        month: the month billed.
+        batch_size: affiliations per page and per transaction.
+        progress: called after each committed batch; an exception it raises stops the run, which the
+            next call resumes.
+
+    Returns:
+        What the run did (the resumed run's counts include what was done before the interruption).
+
+    Raises:
+        DomainError: ``billing.batch_invalid`` for a batch size below 1.
+    """
+    if batch_size < 1:
+        raise BILLING_BATCH_INVALID("batch_size", size=batch_size)
+    key = str(month)
+    with svc.uow() as uow:
+        run = uow.cotisations.latest_run(key)
+        resumed = run is not None and run.status is BillingRunStatus.RUNNING
+        if run is None or not resumed:
+            run = uow.cotisations.add_run(
+                BillingRun(
+                    run_id=svc.ids.new_id(),
+                    month=key,
+                    status=BillingRunStatus.RUNNING,
+                    started_at=svc.clock.now(),
+                )
+            )
+            uow.commit()
+        pricings: dict[str, ContractPricing | None] = {}
+        due_dates: dict[str, dt.date] = {}
+        cents_cache: dict[int, int] = {}
+        already = schedule_lines = unbilled = 0
+        errors: list[tuple[str, str]] = []
+        while True:
+            page = uow.affiliations.billable_after(run.cursor, batch_size)
+            if not page:
+                break
+            done = uow.cotisations.billed_among(key, [m.affiliation_id for m in page])
+            batch = _Batch()
+            for member in page:
+                if member.affiliation_id in done:
+                    already += 1
+                    continue
+                number = member.contract_number
+                if number not in pricings:
+                    tariff = uow.tariffs.find(number)
+                    pricings[number] = None if tariff is None else ContractPricing(tariff.grid, tariff.rules)
+                    if tariff is not None:
+                        day = min(tariff.rules.debit_day, month.days_in_month)
+                        due_dates[number] = dt.date(month.year, month.month, day)
+                pricing = pricings[number]
+                try:
+                    if pricing is None:
+                        raise BILLING_TARIFF_MISSING("contract_number", contract=number)
+                    _bill_one(member, pricing, month, key, run.run_id, due_dates[number], batch, cents_cache)
+                except DomainError as error:
+                    unbilled += 1
+                    if len(errors) < MAX_REPORTED_ERRORS:
+                        errors.append((member.affiliation_id, error.code))
+            uow.cotisations.add_lines(batch.lines)
+            uow.cotisations.add_schedule_lines(batch.schedule)
+            schedule_lines += len(batch.schedule)
+            run = uow.cotisations.update_run(
+                attrs.evolve(
+                    run,
+                    cursor=page[-1].affiliation_id,
+                    affiliations=run.affiliations + len(page),
+                    billed=run.billed + batch.billed,
+                    lines=run.lines + len(batch.lines),
+                    amount_cents=run.amount_cents + batch.amount,
+                )
+            )
+            uow.commit()
+            if progress is not None:
+                progress(
+                    BillingProgress(
+                        run_id=run.run_id, affiliations=run.affiliations, lines=run.lines, cursor=run.cursor
+                    )
+                )
+        run = uow.cotisations.update_run(
+            attrs.evolve(run, status=BillingRunStatus.DONE, finished_at=svc.clock.now())
+        )
+        uow.commit()
+    return BillingReport(
+        run_id=run.run_id,
+        month=month,
+        resumed=resumed,
+        affiliations=run.affiliations,
+        billed=run.billed,
+        already_billed=already,
+        lines=run.lines,
+        schedule_lines=schedule_lines,
+        amount_cents=run.amount_cents,
+        unbilled=unbilled,
+        errors=tuple(errors),
+    )
