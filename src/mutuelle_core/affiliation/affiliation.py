@@ -284,6 +284,11 @@ class Affiliation:
 
     # --- the machine -----------------------------------------------------------------------------
 
+    def _require(self, action: Action) -> None:
+        """Refuse ``action`` when the table does not allow it in the current state (checked first)."""
+        if (self.status, action) not in TRANSITIONS:
+            raise TRANSITION_NOT_ALLOWED("status", state=self.status.label, action=action.label)
+
     def allows(self, action: Action) -> bool:
         """True when ``action`` is possible in the current state."""
         return action is Action.CONSULT or (self.status, action) in TRANSITIONS
@@ -446,6 +451,7 @@ class Affiliation:
 
         The journey's beneficiaries become covered from the same date (ids ``<file>-b1``, ``-b2``...).
         """
+        self._require(Action.ACCEPT)
         level = self.journey.formula.level if self.journey.formula else ProductLevel.BASE
         details = self.journey.beneficiaries or ()
         assert self.effective_date is not None
@@ -493,6 +499,7 @@ class Affiliation:
 
     def accept_dispense(self, now: dt.datetime, actor: str = "management") -> Affiliation:
         """Management accepts the dispense."""
+        self._require(Action.ACCEPT_DISPENSE)
         assert self.dispense is not None
         return self._apply(
             Action.ACCEPT_DISPENSE,
@@ -536,6 +543,7 @@ class Affiliation:
             dispense=None,
             link=link,
             last_activity_at=now,
+            invited_at=now,  # a new invitation: the automatic-enrolment delay starts again
             journey=Journey(),
         )
 
@@ -600,10 +608,7 @@ class Affiliation:
         if portability is not None:
             assert portability_group is not None
             covered = tuple(
-                b
-                if b.radiation is not None or not b.covered_on(departure.last_day)
-                else attrs.evolve(b, period=DateRange(b.period.start, portability.end))
-                for b in self.covered
+                _through_portability(b, departure.last_day, portability.end) for b in self.covered
             )
             return self._apply(
                 Action.RADIATE_WITH_PORTABILITY,
@@ -623,6 +628,7 @@ class Affiliation:
         self, day: dt.date, now: dt.datetime, actor: str = "employee"
     ) -> Affiliation:
         """Record a proof of unemployment benefits received on ``day``."""
+        self._require(Action.RECORD_PORTABILITY_PROOF)
         assert self.departure is not None
         departure = attrs.evolve(self.departure, proofs=(*self.departure.proofs, day))
         return self._apply(Action.RECORD_PORTABILITY_PROOF, now, actor, departure=departure)
@@ -631,6 +637,7 @@ class Affiliation:
         self, on: dt.date, reason: PortabilityEndReason, now: dt.datetime, actor: str
     ) -> Affiliation:
         """End portability after ``on`` (new job, end of benefits, or its term)."""
+        self._require(Action.END_PORTABILITY)
         departure = self.departure
         assert departure is not None and departure.portability is not None
         portability = departure.portability
@@ -703,6 +710,7 @@ class Affiliation:
 
     def end_continuation(self, last_day: dt.date, now: dt.datetime, actor: str) -> Affiliation:
         """End an Evin or maintien continuation after ``last_day``."""
+        self._require(Action.END_CONTINUATION)
         assert self.continuation is not None
         period = self.continuation.period
         continuation = attrs.evolve(
@@ -712,13 +720,27 @@ class Affiliation:
         return self._apply(Action.END_CONTINUATION, now, actor, continuation=continuation, covered=covered)
 
 
+def _through_portability(
+    b: CoveredBeneficiary, last_day: dt.date, portability_end: dt.date | None
+) -> CoveredBeneficiary:
+    """A beneficiary covered on the last day keeps cover until the end of portability; one added after
+    the departure date is cancelled (portability keeps the beneficiaries covered at that date only)."""
+    if b.radiation is not None:
+        return b
+    if b.covered_on(last_day):
+        return attrs.evolve(b, period=DateRange(b.period.start, portability_end))
+    if b.period.start > last_day:
+        return b.ended(last_day, BeneficiaryRadiationMotive.INSURED_DEPARTURE, cancel_if_not_started=True)
+    return b
+
+
 def _end_all(
     covered: tuple[CoveredBeneficiary, ...], last_day: dt.date, motive: BeneficiaryRadiationMotive
 ) -> tuple[CoveredBeneficiary, ...]:
     return tuple(
         b
         if b.radiation is not None or (b.period.end is not None and b.period.end <= last_day)
-        else b.ended(last_day, motive)
+        else b.ended(last_day, motive, cancel_if_not_started=True)
         for b in covered
     )
 

@@ -180,11 +180,13 @@ def complete_affiliation(
             bank=bank,
         )
         key = person_key(personal.name, contact.email)
+        letter_key = person_key(personal.name, None)  # an invitation sent by letter has no e-mail
         existing = next(
             (
                 a
                 for a in uow.affiliations.list_for_contract(contract.number)
-                if a.person_key == key and a.status.is_open
+                if a.status.is_open
+                and (a.person_key == key or (a.email is None and a.person_key == letter_key))
             ),
             None,
         )

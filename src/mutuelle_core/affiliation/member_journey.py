@@ -124,14 +124,21 @@ def quote_for(
 
 def _view(aff: Affiliation, contract: CollectiveContract, today: dt.date) -> JourneyView:
     effective = aff.effective_date or effective_date_for(aff, contract, today)
-    product = _product(contract, aff, effective, aff.journey.formula.level) if aff.journey.formula else None
+    if aff.enrolment is not None and aff.enrolment.base_only:
+        # forced or automatic enrolment: the base cover alone, whatever the journey had chosen
+        level: ProductLevel | None = ProductLevel.BASE
+        quote = monthly_quote(contract.settings.price_grid, int(ProductLevel.BASE), spouse=False, children=0)
+    else:
+        level = aff.product_level or (aff.journey.formula.level if aff.journey.formula else None)
+        quote = quote_for(contract, aff.journey, level)
+    product = _product(contract, aff, effective, level) if level is not None else None
     return JourneyView(
         affiliation_id=aff.affiliation_id,
         status=aff.status,
         next_step=JourneyStep.DONE if aff.status is AffiliationStatus.SUBMITTED else aff.journey.next_step,
         journey=aff.journey,
         effective_date=effective,
-        monthly_amount=quote_for(contract, aff.journey),
+        monthly_amount=quote,
         product_label=None if product is None else product.label,
     )
 

@@ -105,19 +105,34 @@ class CoveredBeneficiary:
     radiation: BeneficiaryRadiation | None = None
 
     def covered_on(self, day: dt.date) -> bool:
-        """True when the beneficiary is covered on ``day``."""
-        return self.period.contains(day)
+        """True when the beneficiary is covered on ``day`` (a cancelled cover never is)."""
+        return self.period.contains(day) and (self.radiation is None or day <= self.radiation.last_day)
 
-    def ended(self, last_day: dt.date, motive: BeneficiaryRadiationMotive) -> CoveredBeneficiary:
-        """The same beneficiary, radiated after ``last_day``."""
+    @property
+    def cancelled(self) -> bool:
+        """True when the cover was ended before it started (it never applied)."""
+        return self.radiation is not None and self.radiation.last_day < self.period.start
+
+    def ended(
+        self, last_day: dt.date, motive: BeneficiaryRadiationMotive, *, cancel_if_not_started: bool = False
+    ) -> CoveredBeneficiary:
+        """The same beneficiary, radiated after ``last_day``.
+
+        A ``last_day`` before the cover started is refused (``beneficiary.radiation_before_start``),
+        unless ``cancel_if_not_started``: the insured's own retroactive radiation then cancels the cover
+        of a beneficiary added since (it never applied).
+        """
         if self.radiation is not None:
             raise ALREADY_RADIATED("beneficiary_id")
         if last_day < self.period.start - dt.timedelta(days=1):
-            raise RADIATION_BEFORE_START("last_day", start=self.period.start)
+            if not cancel_if_not_started:
+                raise RADIATION_BEFORE_START("last_day", start=self.period.start)
+            return attrs.evolve(self, radiation=BeneficiaryRadiation(motive, last_day))
         end = last_day if self.period.end is None else min(last_day, self.period.end)
-        start = self.period.start if end >= self.period.start else end
+        if end < self.period.start:  # radiated the day before it started: cancelled
+            return attrs.evolve(self, radiation=BeneficiaryRadiation(motive, last_day))
         return attrs.evolve(
-            self, period=DateRange(start, end), radiation=BeneficiaryRadiation(motive, last_day)
+            self, period=DateRange(self.period.start, end), radiation=BeneficiaryRadiation(motive, last_day)
         )
 
 
