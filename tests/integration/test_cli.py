@@ -17,6 +17,7 @@ from click.testing import CliRunner, Result
 
 from mutuelle_adapters.bootstrap import build_app
 from mutuelle_adapters.cli import main
+from mutuelle_adapters.cli.demo import EXPECTED_MESSAGES
 from mutuelle_adapters.files.csv_io import read_csv_bytes
 from mutuelle_adapters.memory.fakes import PredictableTokens
 from mutuelle_adapters.sql.database import sqlite_url
@@ -313,4 +314,4 @@ def test_demo_exits_zero(tmp_path: Path) -> None:
     assert "Vérifications de la démonstration" in result.output
     assert "ÉCHEC" not in result.output
     assert (tmp_path / "demo" / "suivi-MENJ2026.csv").read_bytes().startswith(b"\xef\xbb\xbf")
-    assert len(list((tmp_path / "demo" / "mail").glob("*.eml"))) == 16
+    assert len(list((tmp_path / "demo" / "mail").glob("*.eml"))) == EXPECTED_MESSAGES

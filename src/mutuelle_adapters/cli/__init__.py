@@ -1,7 +1,8 @@
 """The ``mutuelle`` command: back-office scripts over the composition root.
 
 Commands: ``--version``, ``check-identities FILE.csv``, ``db upgrade``, ``contract setup FILE.toml``,
-``mail relay``, ``invite FILE.csv``, ``follow-up``, ``jobs run`` (see :mod:`.affiliation`), ``demo``.
+``mail relay``, ``invite FILE.csv``, ``follow-up``, ``jobs run`` (see :mod:`.affiliation`), ``radiate``,
+``beneficiary add|radiate``, ``departures jobs`` (see :mod:`.departures`), ``demo``.
 Reports are French; ``--json`` gives machine-readable output for scripts.
 Exit status: 0 when everything was accepted, 1 when lines or inputs were rejected, 2 for usage errors.
 """
@@ -20,6 +21,7 @@ from rich.table import Table
 from mutuelle_adapters.bootstrap import build_app
 from mutuelle_adapters.cli.affiliation import follow_up_command, invite_command, jobs
 from mutuelle_adapters.cli.billing import bill_command
+from mutuelle_adapters.cli.departures import beneficiary, departures, radiate_command
 from mutuelle_adapters.cli.identities import check_identities_file
 from mutuelle_adapters.cli.setup_file import load_setup_file
 from mutuelle_adapters.sql.database import current_revision, head_revision, make_engine, sqlite_url, upgrade
@@ -179,3 +181,6 @@ main.add_command(invite_command)
 main.add_command(follow_up_command)
 main.add_command(jobs)
 main.add_command(bill_command)
+main.add_command(radiate_command)
+main.add_command(beneficiary)
+main.add_command(departures)

@@ -17,7 +17,13 @@ It grows with each capability. Today it:
 9. the employer forces Françoise's affiliation to the base cover;
 10. Gaël does nothing: 21 days later the jobs enrol him in the base cover (a second run does nothing);
 11. prints the employer's follow-up table and exports it as a CSV file for French Excel;
-12. relays the outbox to ``.eml`` files and lists them.
+12. Benoît's fixed-term contract ends (motive 031): he and his beneficiaries move to the P group with
+    the same portability dates;
+13. Françoise declares a child, then dies (motive 066): her child's family asks for maintien, 12 months
+    from the death;
+14. on REDWATER's provident contract, a member signs a particular designation 50/30/20 after a second
+    authentication by e-mailed code, and a 100 000 € death capital is allocated to the cent;
+15. relays the outbox to ``.eml`` files and lists them.
 
 The exit status is 0 only when every step gave the expected outcome (the last table lists them).
 
@@ -61,7 +67,14 @@ from mutuelle_core.affiliation.journey import (
 from mutuelle_core.affiliation.transitions import AffiliationStatus
 from mutuelle_core.contracts import back_office, employer_space
 from mutuelle_core.contracts.correspondent import ContractAccess
+from mutuelle_core.departures.use_cases import radiate_employee, request_maintien
+from mutuelle_core.designation import Child, DesignationStatus, FamilyAtDeath, ParticularClause, Spouse
+from mutuelle_core.designation import use_cases as uc
+from mutuelle_core.families.use_cases import NewBeneficiary, add_beneficiary
 from mutuelle_core.masking import mask_email
+from mutuelle_core.strong_auth import SIGN_DESIGNATION
+from mutuelle_core.values.dates import DateRange
+from mutuelle_core.values.money import Money
 
 __all__ = ["DEMO_NOW", "run_demo"]
 
@@ -110,7 +123,7 @@ def run_demo(workdir: Path, console: Console) -> int:
             birth_name="Martin",
             first_names="Jeanne",
             email="jeanne.martin@redwater.example",
-            contracts=("M1000304",),
+            contracts=("M1000304", PROVIDENT_CONTRACT),
         ),
     )
     employer_space.activate_correspondent(svc, tokens.issued[-1], "Redwater-2026-rh")
@@ -155,8 +168,9 @@ def run_demo(workdir: Path, console: Console) -> int:
         ("Rapport du fichier d'identités : 3 lignes refusées", report.rejected == 3)
     ]
     checks += _affiliation_demo(app, clock, tokens, workdir, console)
+    checks += _designation_demo(app, principal.correspondent_id, console)
 
-    console.rule("12. Envoi des messages (mutuelle mail relay)")
+    console.rule("15. Envoi des messages (mutuelle mail relay)")
     sent = failed = 0
     while True:  # one pass sends at most a batch: relay until the outbox is empty
         relay = app.relay.run_once()
@@ -180,9 +194,12 @@ def run_demo(workdir: Path, console: Console) -> int:
 
 PSC_CONTRACT = "MENJ2026"
 PSC_LOGIN = "menj.rh"
-EXPECTED_MESSAGES = 16
+EXPECTED_MESSAGES = 21
 """2 activations (REDWATER) + 1 activation (MENJ) + 4 invitations + 3 for Benoît (confirmation, employer,
-welcome) + 4 for Anaïs (request and decision, to her and to the dispense address) + 2 base enrolments."""
+welcome) + 4 for Anaïs (request and decision, to her and to the dispense address) + 2 base enrolments
++ Benoît's radiation notice with his portability dates + the maintien offer after Françoise's death
++ 3 on the provident contract (welcome, one-time code, designation signed)."""
+PROVIDENT_CONTRACT = "P1000304"
 
 EXPECTED_REJECTIONS = {
     1: {"invitation.header_line"},
@@ -255,6 +272,17 @@ CONTACT = ContactForm(
     mobile="06 12 34 56 78",
 )
 BANK = BankForm(iban="FR76 3000 6000 0112 3456 7890 189", holder="Benoît Dupond")
+CDD_START, CDD_LAST_DAY = dt.date(2026, 2, 2), dt.date(2026, 6, 30)
+"""Benoît's fixed-term contract: 4 months and 29 days, hence 5 months of portability."""
+DEATH_DAY = dt.date(2026, 7, 14)
+FRANCOISE_CHILD = BeneficiaryForm(
+    kind="child",
+    civility="M",
+    birth_name="Lœuillet",
+    first_names="Hugo",
+    birth_date="14/03/2016",
+    birth_city="Lille",
+)
 
 
 def _link_token(app: App, email: str) -> str:
@@ -415,7 +443,205 @@ def _affiliation_demo(
     console.print(f"Export CSV (UTF-8 avec BOM, « ; ») : {export}")
     statuses = sorted(x.status.value for x in lines)
     checks.append(("Suivi : 3 affiliés et 1 dispensé", statuses == ["affiliated"] * 3 + ["dispensed"]))
+    checks += _departures_demo(app, actor, ids, console)
     return checks
+
+
+def _departures_demo(
+    app: App, actor: str, ids: dict[str | None, str], console: Console
+) -> list[tuple[str, bool]]:
+    """Steps 12 and 13: end of a fixed-term contract with portability, death and maintien."""
+    svc = app.services
+    checks: list[tuple[str, bool]] = []
+
+    console.rule("12. Départs : fin du CDD de Benoît Dupond (mutuelle radiate)")
+    radiated = radiate_employee(
+        svc, actor, ids[BENOIT], last_day=CDD_LAST_DAY, motive="031", employment_start=CDD_START
+    )
+    departure = radiated.departure
+    portability = None if departure is None else departure.portability
+    console.print(
+        f"Fin de CDD (motif 031), contrat du {CDD_START:%d/%m/%Y} au {CDD_LAST_DAY:%d/%m/%Y} : "
+        f"{radiated.status.label}, "
+        f"groupe {radiated.group_code}."
+    )
+    if portability is not None and portability.end is not None:
+        console.print(
+            f"Portabilité des garanties du {portability.start:%d/%m/%Y} au {portability.end:%d/%m/%Y} inclus."
+        )
+    for b in radiated.covered:
+        end = "-" if b.period.end is None else f"{b.period.end:%d/%m/%Y}"
+        console.print(
+            f"  {b.details.name.display} : couvert(e) jusqu'au {end} (groupe {radiated.group_code})"
+        )
+    checks.append(
+        (
+            "Benoît : portabilité du 01/07/2026 au 30/11/2026, ses 3 ayants droit en groupe P1 aux mêmes dates",
+            radiated.status is AffiliationStatus.PORTABILITY
+            and radiated.group_code == "P1"
+            and portability == DateRange(dt.date(2026, 7, 1), dt.date(2026, 11, 30))
+            and len(radiated.covered) == 3
+            and all(b.period.end == dt.date(2026, 11, 30) for b in radiated.covered),
+        )
+    )
+
+    console.rule("13. Décès et maintien : Françoise Lœuillet et son enfant")
+    child = add_beneficiary(
+        svc, ids[FRANCOISE], NewBeneficiary(form=FRANCOISE_CHILD, start=svc.clock.today())
+    )  # member space
+    console.print(
+        f"Espace adhérent : {child.details.name.display} ajouté(e), couvert(e) à partir du "
+        f"{child.period.start:%d/%m/%Y}."
+    )
+    dead = radiate_employee(
+        svc, actor, ids[FRANCOISE], last_day=DEATH_DAY, motive="066", employment_start=dt.date(2012, 9, 1)
+    )
+    console.print(f"Décès le {DEATH_DAY:%d/%m/%Y} déclaré par l'employeur (motif 066) : {dead.status.label}.")
+    asked_on = dt.date(2026, 9, 1)
+    kept = request_maintien(svc, ids[FRANCOISE], requested_on=asked_on)
+    continuation = kept.continuation
+    period = None if continuation is None else continuation.period
+    if period is not None and period.end is not None:
+        console.print(
+            f"Demande de maintien le {asked_on:%d/%m/%Y} (moins de 6 mois après le décès) : {kept.status.label}, "
+            f"groupe {kept.group_code}, du {period.start:%d/%m/%Y} au {period.end:%d/%m/%Y} inclus."
+        )
+    for b in kept.covered:
+        end = "-" if b.period.end is None else f"{b.period.end:%d/%m/%Y}"
+        console.print(f"  {b.details.name.display} : couvert(e) jusqu'au {end}")
+    checks.append(
+        (
+            "Françoise : maintien de son enfant 12 mois après le décès (15/07/2026 au 14/07/2027, groupe M1)",
+            kept.status is AffiliationStatus.MAINTIEN
+            and kept.group_code == "M1"
+            and period == DateRange(dt.date(2026, 7, 15), dt.date(2027, 7, 14))
+            and [b.beneficiary_id for b in kept.covered] == [child.beneficiary_id],
+        )
+    )
+    return checks
+
+
+def _designation_demo(app: App, actor: str, console: Console) -> list[tuple[str, bool]]:
+    """Step 14: a particular designation signed after a second authentication, a capital allocated."""
+    svc = app.services
+    console.rule("14. Désignation de bénéficiaires (prévoyance) et capital décès")
+    form = mg.CompleteAffiliationForm(
+        regime="general",
+        household=HOUSEHOLD,
+        level=0,
+        personal=PERSONAL,
+        beneficiaries=BENEFICIARIES,
+        contact=CONTACT,
+        bank=BANK,
+    )
+    aff = mg.accept_affiliation(
+        svc, mg.complete_affiliation(svc, actor, PROVIDENT_CONTRACT, "A3", form).affiliation_id
+    )
+    aff_id = aff.affiliation_id
+    console.print(
+        f"Affiliation complète par l'employeur au contrat {PROVIDENT_CONTRACT} : {aff.status.label}, "
+        f"n° d'adhésion {aff.adhesion_number}."
+    )
+    covered = {b.details.name.first_names: b for b in aff.covered}
+    claudia = covered["Claudia"]
+    draft = uc.enter_particular_designation(
+        svc,
+        aff_id,
+        uc.ParticularDesignationForm(
+            beneficiaries=(
+                _entry("Isalyne", "50"),
+                _entry("Nathaniel", "30"),
+                _entry(
+                    "Claudia",
+                    "20",
+                    birth_name="Duzu",
+                    usage_name="Dupond",
+                    birth_date="09/10/1972",
+                    relationship="spouse",
+                    person_id=claudia.beneficiary_id,
+                ),
+            ),
+            lapse_rule="standard_clause",
+        ),
+    )
+    console.print("Clause particulière saisie : Isalyne 50 %, Nathaniel 30 %, Claudia 20 % (brouillon).")
+    auth = app.strong_auth
+    assert auth is not None
+    challenge = uc.request_strong_authentication(svc, auth, aff_id, SIGN_DESIGNATION)
+    code = _one_time_code(app, BENOIT)
+    console.print(f"Code à usage unique envoyé par e-mail à {mask_email(BENOIT)} et saisi par l'adhérent.")
+    signed = uc.sign_designation(svc, aff_id, draft.designation_id, auth.confirm(challenge, code))
+    in_force = signed.in_force_at
+    console.print(
+        f"Désignation signée : {signed.status.label}"
+        + ("" if in_force is None else f", en vigueur depuis le {in_force:%d/%m/%Y à %H:%M}")
+        + "."
+    )
+    clause = signed.clause
+    assert isinstance(clause, ParticularClause)
+    isalyne, nathaniel, spouse = (b.person_id for b in clause.ranks[0].beneficiaries)
+    family = FamilyAtDeath(
+        spouse=Spouse(spouse, claudia.details.name),
+        children=(
+            Child(isalyne, covered["Isalyne"].details.name),
+            Child(nathaniel, covered["Nathaniel"].details.name),
+        ),
+        predeceased={nathaniel},
+    )
+    capital = Money.of("100000")
+    death = svc.clock.now() + dt.timedelta(days=100)
+    result = uc.allocate_death_capital(svc, aff_id, capital, family, death_at=death)
+    table = Table(title=f"Capital décès de {capital.format()} (Nathaniel décédé avant l'assuré)")
+    for column in ("Bénéficiaire", "Montant", "Règle", "Explication"):
+        table.add_column(column)
+    for line in result.lines:
+        name = "Succession de l'assuré" if line.name is None else line.name.display
+        table.add_row(name, line.amount.format(), line.rule, line.explain())
+    console.print(table)
+    total = Money.total(line.amount for line in result.lines)
+    console.print(f"Total réparti : {total.format()}")
+    return [
+        (
+            "Désignation 50/30/20 signée après code par e-mail et en vigueur",
+            signed.status is DesignationStatus.IN_FORCE and signed.signature is not None,
+        ),
+        (
+            "Capital de 100 000,00 € réparti au centime près (Nathaniel prédécédé)",
+            total == capital and result.clause_kind == "particular" and total.format() == capital.format(),
+        ),
+    ]
+
+
+def _entry(
+    first: str,
+    share: str,
+    *,
+    birth_name: str = "Dupond",
+    usage_name: str = "",
+    birth_date: str = "12/05/2013",
+    relationship: str = "child",
+    person_id: str = "",
+) -> uc.BeneficiaryEntry:
+    """One line of the particular designation (the twins by default)."""
+    return uc.BeneficiaryEntry(
+        birth_name=birth_name,
+        usage_name=usage_name,
+        first_names=first,
+        birth_date=birth_date,
+        relationship=relationship,
+        share=share,
+        person_id=person_id,
+    )
+
+
+def _one_time_code(app: App, email: str) -> str:
+    """The one-time code e-mailed to ``email`` (as the member reads it in the message)."""
+    with app.services.uow() as uow:
+        for entry in reversed(uow.outbox.pending(app.services.clock.now(), 1000)):
+            found = re.search(r"^\s+(\d{6})$", entry.body_text, re.MULTILINE)
+            if entry.recipient == email and entry.template == "strong_auth_code" and found:
+                return found.group(1)
+    raise LookupError(f"no code for {mask_email(email)}")
 
 
 def _print_checks(console: Console, checks: list[tuple[str, bool]]) -> int:
