@@ -323,6 +323,10 @@ def bill(
     with svc.uow() as uow:
         run = uow.cotisations.latest_run(key)
         resumed = run is not None and run.status is BillingRunStatus.RUNNING
+        # Lines of this month can exist past the cursor only when a finished run billed it before: a
+        # first run, or a resumed one (lines up to its cursor only), skips the per-page lookup. The
+        # unique key on the lines stays the last line of defence.
+        check_billed = run is not None and not resumed
         if run is None or not resumed:
             run = uow.cotisations.add_run(
                 BillingRun(
@@ -342,7 +346,9 @@ def bill(
             page = uow.affiliations.billable_after(run.cursor, batch_size)
             if not page:
                 break
-            done = uow.cotisations.billed_among(key, [m.affiliation_id for m in page])
+            done = (
+                uow.cotisations.billed_among(key, [m.affiliation_id for m in page]) if check_billed else set()
+            )
             batch = _Batch()
             for member in page:
                 if member.affiliation_id in done:
