@@ -191,7 +191,7 @@ def complete_affiliation(
             None,
         )
         if existing is None:
-            if uow.affiliations.existing_keys(contract.number, [key]):
+            if uow.affiliations.existing_keys(contract.number, [key, letter_key]):
                 raise ALREADY_INVITED("personal.name")
             existing = uow.affiliations.add(
                 Affiliation.invite(
