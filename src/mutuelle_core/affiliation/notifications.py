@@ -24,30 +24,35 @@ __all__ = [
 ]
 
 
-def _to(aff: Affiliation) -> Email | None:
+def recipient_of(aff: Affiliation) -> Email | None:
+    """Where to write to the employee: the journey's contact e-mail, else the invitation's."""
     contact = aff.journey.contact
     return contact.email if contact is not None else aff.email
+
+
+def _link_message(
+    template: str, aff: Affiliation, employer: Employer, link: str, **extra: JSONValue
+) -> OutgoingMessage | None:
+    """A message carrying the file's affiliation link (``None`` without e-mail or pending link)."""
+    to = recipient_of(aff)
+    if to is None or aff.link is None:
+        return None
+    context: dict[str, JSONValue] = {
+        "first_name": aff.name.first_names,
+        "employer": employer.name,
+        "contract": aff.contract_number,
+        "link": link,
+        "expires_at": aff.link.expires_at.isoformat(),
+        **extra,
+    }
+    return OutgoingMessage(template=template, to=to, context=context)
 
 
 def invitation_message(
     aff: Affiliation, employer: Employer, link: str, *, reinvitation: bool = False
 ) -> OutgoingMessage | None:
     """The invitation with its link (``None`` when there is no e-mail: a letter is produced instead)."""
-    to = _to(aff)
-    if to is None or aff.link is None:
-        return None
-    return OutgoingMessage(
-        template="affiliation_invitation",
-        to=to,
-        context={
-            "first_name": aff.name.first_names,
-            "employer": employer.name,
-            "contract": aff.contract_number,
-            "link": link,
-            "expires_at": aff.link.expires_at.isoformat(),
-            "reinvitation": reinvitation,
-        },
-    )
+    return _link_message("affiliation_invitation", aff, employer, link, reinvitation=reinvitation)
 
 
 def invitation_letter(aff: Affiliation, employer: Employer, link: str) -> str:
@@ -64,26 +69,13 @@ def invitation_letter(aff: Affiliation, employer: Employer, link: str) -> str:
 
 def reminder_message(aff: Affiliation, employer: Employer, link: str) -> OutgoingMessage | None:
     """A reminder with a new link (and the control's reasons when the file was rejected)."""
-    to = _to(aff)
-    if to is None or aff.link is None:
-        return None
-    return OutgoingMessage(
-        template="affiliation_reminder",
-        to=to,
-        context={
-            "first_name": aff.name.first_names,
-            "employer": employer.name,
-            "contract": aff.contract_number,
-            "link": link,
-            "expires_at": aff.link.expires_at.isoformat(),
-            "reasons": list(aff.control_reasons),
-        },
-    )
+    reasons: list[JSONValue] = list(aff.control_reasons)
+    return _link_message("affiliation_reminder", aff, employer, link, reasons=reasons)
 
 
 def submitted_message(aff: Affiliation, product_label: str, quote: Money | None) -> OutgoingMessage | None:
     """The confirmation after signature: formula, effective date, monthly amount."""
-    to = _to(aff)
+    to = recipient_of(aff)
     if to is None or aff.effective_date is None:
         return None
     return OutgoingMessage(
@@ -119,7 +111,7 @@ def completed_employer_message(
 
 def affiliated_message(aff: Affiliation, product_label: str) -> OutgoingMessage | None:
     """Welcome: adhesion number, formula, effective date (and the forced-enrolment notice)."""
-    to = _to(aff)
+    to = recipient_of(aff)
     if to is None or aff.effective_date is None or aff.adhesion_number is None:
         return None
     return OutgoingMessage(
@@ -138,7 +130,7 @@ def affiliated_message(aff: Affiliation, product_label: str) -> OutgoingMessage 
 
 def rejected_message(aff: Affiliation) -> OutgoingMessage | None:
     """The control's reasons, to correct the file."""
-    to = _to(aff)
+    to = recipient_of(aff)
     if to is None:
         return None
     return OutgoingMessage(
@@ -154,7 +146,9 @@ def rejected_message(aff: Affiliation) -> OutgoingMessage | None:
 
 def _dispense_recipients(aff: Affiliation, contract: CollectiveContract) -> list[Email]:
     recipients = [
-        e for e in (_to(aff), aff.dispense_email or contract.settings.dispense_request_email) if e is not None
+        e
+        for e in (recipient_of(aff), aff.dispense_email or contract.settings.dispense_request_email)
+        if e is not None
     ]
     return list(dict.fromkeys(recipients))
 

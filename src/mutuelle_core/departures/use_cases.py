@@ -19,6 +19,7 @@ import attrs
 
 from mutuelle_core.affiliation.affiliation import Affiliation
 from mutuelle_core.affiliation.documents import make_document
+from mutuelle_core.affiliation.notifications import recipient_of
 from mutuelle_core.affiliation.transitions import AffiliationStatus
 from mutuelle_core.contracts.access import EmployerScope, denied
 from mutuelle_core.contracts.contract import CollectiveContract, GroupCategory
@@ -31,7 +32,6 @@ from mutuelle_core.errors import NOT_FOUND, error_code
 from mutuelle_core.ports import OutgoingMessage, UnitOfWork
 from mutuelle_core.services import Services
 from mutuelle_core.values.dates import add_months
-from mutuelle_core.values.identity import Email
 
 __all__ = [
     "DepartureJobReport",
@@ -61,11 +61,6 @@ def _group(contract: CollectiveContract, category: GroupCategory, like: str) -> 
     population = contract.group(like).population
     same = [g for g in groups if g.population == population]
     return (same or list(groups))[0].code
-
-
-def _to(aff: Affiliation) -> Email | None:
-    contact = aff.journey.contact
-    return contact.email if contact is not None else aff.email
 
 
 def radiate_employee(
@@ -113,7 +108,7 @@ def _notify_radiation(
 ) -> None:
     departure = aff.departure
     assert departure is not None
-    to = _to(aff)
+    to = recipient_of(aff)
     portability = departure.portability
     if portability is not None:
         assert portability.end is not None
@@ -170,7 +165,7 @@ def _notify_radiation(
 def _offer_evin(uow: UnitOfWork, aff: Affiliation, contract: CollectiveContract) -> None:
     departure = aff.departure
     assert departure is not None
-    to = _to(aff)
+    to = recipient_of(aff)
     if to is None:
         return
     reference = departure.evin_reference_date
@@ -192,7 +187,7 @@ def _offer_evin(uow: UnitOfWork, aff: Affiliation, contract: CollectiveContract)
 def _offer_maintien(uow: UnitOfWork, aff: Affiliation, contract: CollectiveContract) -> None:
     departure = aff.departure
     assert departure is not None
-    to = _to(aff)
+    to = recipient_of(aff)
     names = [
         b.details.name.display
         for b in aff.covered
@@ -380,7 +375,7 @@ def run_departure_jobs(svc: Services, today: dt.date) -> DepartureJobReport:
                         and add_months(last, interval) <= today
                         and not _reminded_since(current, last)
                     ):
-                        to = _to(current)
+                        to = recipient_of(current)
                         if to is not None:
                             uow.outbox.add(
                                 OutgoingMessage(
