@@ -28,6 +28,15 @@ from mutuelle_core.affiliation.transitions import AffiliationStatus
 from mutuelle_core.contracts.contract import CollectiveContract
 from mutuelle_core.contracts.correspondent import Correspondent
 from mutuelle_core.contracts.employer import Employer
+from mutuelle_core.cotisations.account_records import (
+    CollectionRecord,
+    PayerKey,
+    StoredDunning,
+    StoredLedger,
+    StoredMandate,
+    UncollectedDue,
+)
+from mutuelle_core.cotisations.payments import Ledger
 from mutuelle_core.cotisations.records import BillableAffiliation, BillingRun, ContractTariff, Row
 from mutuelle_core.designation.designation import Designation
 from mutuelle_core.events import DomainEvent
@@ -37,6 +46,7 @@ from mutuelle_core.strong_auth import StrongAuthProof
 from mutuelle_core.values.identity import Email
 
 __all__ = [
+    "AccountRepository",
     "AffiliationRepository",
     "Clock",
     "ContractRepository",
@@ -45,9 +55,11 @@ __all__ = [
     "DesignationRepository",
     "Document",
     "DocumentStore",
+    "DunningRepository",
     "EmployerRepository",
     "IdGenerator",
     "JSONValue",
+    "MandateRepository",
     "Outbox",
     "OutboxEntry",
     "OutgoingMessage",
@@ -458,6 +470,85 @@ class CotisationRepository(Protocol):
         ...
 
 
+class MandateRepository(Protocol):
+    """SEPA mandates by RUM and by affiliation (every mandate kept, revoked ones included)."""
+
+    def find(self, rum: str) -> StoredMandate | None:
+        """The mandate with this RUM, or ``None``."""
+        ...
+
+    def active_for(self, affiliation_ids: Collection[str]) -> dict[str, StoredMandate]:
+        """Each affiliation's active mandate (neither revoked nor completed), by affiliation id."""
+        ...
+
+    def add(self, stored: StoredMandate) -> StoredMandate:
+        """Store a new mandate (its RUM must be new); returns it with version 1."""
+        ...
+
+    def update(self, stored: StoredMandate) -> StoredMandate:
+        """Store a changed mandate if nobody changed it since loaded; returns its new version."""
+        ...
+
+
+class AccountRepository(Protocol):
+    """Payers' ledgers: dues read from the schedule lines, payments, imputations and rejects.
+
+    See :mod:`mutuelle_core.cotisations.account_records` for the payers and the ids of their dues.
+    """
+
+    def ledger(self, key: PayerKey) -> StoredLedger:
+        """The payer's ledger (version 0 for a payer with nothing recorded yet)."""
+        ...
+
+    def save(self, stored: StoredLedger, ledger: Ledger) -> StoredLedger:
+        """Store ``ledger``'s payments, imputations and rejects (its dues are the schedule's) in
+        place of ``stored``, if nobody changed the payer's account since it was loaded."""
+        ...
+
+    def payer_of(self, payment_id: str) -> PayerKey | None:
+        """Whose ledger holds that payment, or ``None``."""
+        ...
+
+    def payments_of_debit(self, end_to_end_id: str) -> Sequence[tuple[PayerKey, str]]:
+        """The payments a direct debit recorded (by its end-to-end id): ``(payer, payment id)``."""
+        ...
+
+    def in_arrears(self, due_on_or_before: dt.date) -> Sequence[PayerKey]:
+        """The payers with a due falling on or before that day that is not paid in full."""
+        ...
+
+    def uncollected(
+        self, due_on_or_before: dt.date, contract_numbers: Collection[str]
+    ) -> Sequence[UncollectedDue]:
+        """Members' dues of those contracts falling on or before that day, not paid in full and
+        not collected by a direct debit that was not rejected; by member, then due date."""
+        ...
+
+    def add_collection(self, record: CollectionRecord) -> None:
+        """Record a SEPA file sent to the bank."""
+        ...
+
+    def collections(self) -> Sequence[CollectionRecord]:
+        """Every SEPA file recorded, oldest first."""
+        ...
+
+
+class DunningRepository(Protocol):
+    """The dunning (pré-contentieux) of each unpaid due, by payer."""
+
+    def for_payer(self, key: PayerKey) -> Sequence[StoredDunning]:
+        """Every dunning of the payer, settled ones included, by due date."""
+        ...
+
+    def open_payers(self) -> Sequence[PayerKey]:
+        """The payers with a dunning time may still move (not settled, terminated nor excluded)."""
+        ...
+
+    def put(self, stored: StoredDunning) -> StoredDunning:
+        """Store a new dunning (version 0) or a changed one (its version); returns it stored."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository, the outbox and the document store."""
 
@@ -494,6 +585,21 @@ class UnitOfWork(Protocol):
     @property
     def cotisations(self) -> CotisationRepository:
         """Cotisation lines, schedule lines and billing runs."""
+        ...
+
+    @property
+    def mandates(self) -> MandateRepository:
+        """SEPA mandates."""
+        ...
+
+    @property
+    def accounts(self) -> AccountRepository:
+        """Payers' ledgers and the SEPA files sent."""
+        ...
+
+    @property
+    def dunning(self) -> DunningRepository:
+        """Dunnings of unpaid dues."""
         ...
 
     @property

@@ -41,13 +41,19 @@ __all__ = [
     "correspondents",
     "cotisation_lines",
     "designations",
+    "dunning_cases",
     "documents",
     "employers",
+    "imputations",
+    "mandates",
     "metadata",
     "outbox",
+    "payer_accounts",
+    "payments",
     "products",
     "reference_counters",
     "schedule_lines",
+    "sepa_collections",
 ]
 
 NAMING = {
@@ -357,4 +363,83 @@ schedule_lines = Table(
     Column("amount_cents", BigInteger, nullable=False),
     PrimaryKeyConstraint("affiliation_id", "month", "payer"),
     Index("ix_schedule_lines_due_payer", "due_date", "payer"),
+)
+
+# A payer's dues are its schedule lines: this index serves the ledger of one payer.
+Index("ix_schedule_lines_payer", schedule_lines.c.payer_id, schedule_lines.c.payer)
+
+mandates = Table(
+    "mandates",
+    metadata,
+    Column("rum", String(35), primary_key=True),
+    Column("affiliation_id", String(64), nullable=False, index=True),
+    Column("status", String(20), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+# One row per payer with a recorded payment: the version guards the ledger's concurrent writes.
+payer_accounts = Table(
+    "payer_accounts",
+    metadata,
+    Column("payer", String(10), nullable=False),
+    Column("payer_id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    PrimaryKeyConstraint("payer", "payer_id"),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("payment_id", String(64), primary_key=True),
+    Column("payer", String(10), nullable=False),
+    Column("payer_id", String(64), nullable=False),
+    Column("received_on", Date, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("due_id", String(100)),
+    Column("rejected_on", Date),
+    Column("reject_reason", String(10)),
+    Index("ix_payments_payer", "payer", "payer_id"),
+)
+
+# The due is (month, affiliation_id), affiliation_id '' for an employer's monthly due.
+imputations = Table(
+    "imputations",
+    metadata,
+    Column("payment_id", String(64), nullable=False),
+    Column("payer", String(10), nullable=False),
+    Column("payer_id", String(64), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("affiliation_id", String(64), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("imputed_on", Date, nullable=False),
+    PrimaryKeyConstraint("payment_id", "month", "affiliation_id"),
+    Index("ix_imputations_due", "payer", "payer_id", "month", "affiliation_id"),
+)
+
+dunning_cases = Table(
+    "dunning_cases",
+    metadata,
+    Column("payer", String(10), nullable=False),
+    Column("payer_id", String(64), nullable=False),
+    Column("due_id", String(100), nullable=False),
+    Column("contract_number", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    PrimaryKeyConstraint("payer", "payer_id", "due_id"),
+    Index("ix_dunning_cases_status", "status"),
+)
+
+sepa_collections = Table(
+    "sepa_collections",
+    metadata,
+    Column("collection_id", String(35), primary_key=True),
+    Column("collection_date", Date, nullable=False),
+    Column("created_at", Instant, nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("transactions", Integer, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
 )

@@ -78,7 +78,7 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
-from mutuelle_core.cotisations.rules import Payer
+from mutuelle_core.cotisations.rules import DunningRegime, Payer
 from mutuelle_core.errors import TRANSITION_NOT_ALLOWED, error_code
 from mutuelle_core.i18n import message
 
@@ -103,19 +103,6 @@ __all__ = [
 ]
 
 DUNNING_INVALID = error_code("dunning.invalid_policy", "Délai de recouvrement invalide : {setting}.")
-
-
-class DunningRegime(enum.Enum):
-    """The legal regime of unpaid cotisations a payer falls under (a contract setting)."""
-
-    L221_7 = "L221-7"
-    L113_3 = "L113-3"
-    L221_8_I = "L221-8 I"
-    L221_8_II = "L221-8 II"
-    L221_8_III = "L221-8 III"
-    L932_9_I = "L932-9 I"
-    L932_9_II = "L932-9 II"
-    L932_9_III = "L932-9 III"
 
 
 class DunningStatus(enum.Enum):

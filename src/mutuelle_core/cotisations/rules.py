@@ -82,6 +82,7 @@ __all__ = [
     "CollectionChannel",
     "CotisationRules",
     "EmployerShare",
+    "DunningRegime",
     "Payer",
     "round_half_up",
 ]
@@ -143,6 +144,19 @@ class Payer(enum.Enum):
 
 
 _PAYER_LABELS = {Payer.EMPLOYER: message("Part employeur"), Payer.MEMBER: message("Part salarié")}
+
+
+class DunningRegime(enum.Enum):
+    """The legal regime of unpaid cotisations a payer falls under (a contract setting)."""
+
+    L221_7 = "L221-7"
+    L113_3 = "L113-3"
+    L221_8_I = "L221-8 I"
+    L221_8_II = "L221-8 II"
+    L221_8_III = "L221-8 III"
+    L932_9_I = "L932-9 I"
+    L932_9_II = "L932-9 II"
+    L932_9_III = "L932-9 III"
 
 
 class CollectionChannel(enum.Enum):
@@ -301,6 +315,11 @@ class CotisationRules:
         evin_reference_group: the active group whose global price caps Evin prices.
         evin_uncapped_multiplier: the multiple of the active price charged from the 4th Evin year
             when the Evin group has no price of its own (150 % by default: the last cap).
+        employer_dunning: the unpaid-cotisation regime of what the employer pays or deducts from pay
+            (L221-8 I for a mutuelle, L932-9 I for an institution de prévoyance).
+        member_dunning: the regime of what a member pays the insurer directly (options, dependants,
+            Evin): L221-8 II by default (collective, optional, member pays), L221-7 for an individual
+            contract.
     """
 
     regime: Regime
@@ -319,6 +338,8 @@ class CotisationRules:
     member_channel: CollectionChannel = CollectionChannel.DIRECT_DEBIT
     evin_reference_group: str | None = None
     evin_uncapped_multiplier: Decimal = attrs.field(default=Decimal("1.50"), converter=Decimal)
+    employer_dunning: DunningRegime = DunningRegime.L221_8_I
+    member_dunning: DunningRegime = DunningRegime.L221_8_II
 
     def __attrs_post_init__(self) -> None:
         errors = ErrorCollector()
