@@ -509,10 +509,6 @@ class AccountRepository(Protocol):
         """Whose ledger holds that payment, or ``None``."""
         ...
 
-    def payments_of_debit(self, end_to_end_id: str) -> Sequence[tuple[PayerKey, str]]:
-        """The payments a direct debit recorded (by its end-to-end id): ``(payer, payment id)``."""
-        ...
-
     def in_arrears(self, due_on_or_before: dt.date) -> Sequence[PayerKey]:
         """The payers with a due falling on or before that day that is not paid in full."""
         ...

@@ -8,6 +8,7 @@ from collections.abc import Collection, Sequence
 import attrs
 
 from mutuelle_adapters.email.rendering import MessageRenderer
+from mutuelle_adapters.memory.accounts import MemoryAccounts, MemoryDunning, MemoryMandates
 from mutuelle_adapters.memory.cotisations import MemoryCotisations, MemoryTariffs
 from mutuelle_adapters.memory.store import MemoryDatabase, MemoryUnitOfWork, Table
 from mutuelle_adapters.strong_auth import AuthChallenge
@@ -389,6 +390,9 @@ class MemoryUnitOfWorkImpl(MemoryUnitOfWork):
         self.references = MemoryReferences(self)
         self.tariffs = MemoryTariffs(self)
         self.cotisations = MemoryCotisations(self)
+        self.mandates = MemoryMandates(self)
+        self.accounts = MemoryAccounts(self)
+        self.dunning = MemoryDunning(self)
 
     def now(self) -> dt.datetime:
         """The creation time stamped on outbox messages (from the database's clock)."""

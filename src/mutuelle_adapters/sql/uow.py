@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from mutuelle_adapters.email.rendering import MessageRenderer, default_renderer
 from mutuelle_adapters.sql import mapping
 from mutuelle_adapters.sql import tables as t
+from mutuelle_adapters.sql.accounts import SqlAccounts, SqlDunning, SqlMandates
 from mutuelle_adapters.sql.cotisations import SqlCotisations, SqlTariffs, billable_page
 from mutuelle_adapters.strong_auth import AuthChallenge
 from mutuelle_core.affiliation.affiliation import Affiliation
@@ -667,6 +668,9 @@ class SqlUnitOfWork:
         self.references = SqlReferences(self)
         self.tariffs = SqlTariffs(self)
         self.cotisations = SqlCotisations(self)
+        self.mandates = SqlMandates(self)
+        self.accounts = SqlAccounts(self)
+        self.dunning = SqlDunning(self)
 
     @property
     def connection(self) -> Connection:

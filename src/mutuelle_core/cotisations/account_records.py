@@ -17,14 +17,17 @@ payer; a payer's dues are read from them, so billing a million members writes no
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import attrs
 
 from mutuelle_core.cotisations.dunning import DunningState
 from mutuelle_core.cotisations.mandates import Mandate
-from mutuelle_core.cotisations.payments import Ledger
+from mutuelle_core.cotisations.payments import Due, Ledger
+from mutuelle_core.cotisations.records import Row
 from mutuelle_core.cotisations.rules import Payer
+from mutuelle_core.values.money import Money
 
 __all__ = [
     "CollectionRecord",
@@ -33,6 +36,7 @@ __all__ = [
     "StoredLedger",
     "StoredMandate",
     "UncollectedDue",
+    "dues_from_schedule",
     "employer_due_id",
     "member_due_id",
 ]
@@ -156,3 +160,27 @@ class CollectionRecord:
     transactions: int
     amount_cents: int
     sha256: str
+
+
+def dues_from_schedule(key: PayerKey, rows: Sequence[Row]) -> tuple[Due, ...]:
+    """A payer's dues from its schedule lines: one per month for an employer (their sum), one per
+    affiliation and month for a member; oldest first."""
+    amounts: dict[str, int] = {}
+    dates: dict[str, dt.date] = {}
+    for row in rows:
+        month = row["month"]
+        due_id = (
+            employer_due_id(month)
+            if key.payer is Payer.EMPLOYER
+            else member_due_id(month, row["affiliation_id"])
+        )
+        amounts[due_id] = amounts.get(due_id, 0) + row["amount_cents"]
+        day = row["due_date"]
+        dates[due_id] = min(day, dates.get(due_id, day))
+    return tuple(
+        Due(
+            due_id=due_id, due_date=dates[due_id], amount=Money.cents(cents), label=f"Cotisation {due_id[:7]}"
+        )
+        for due_id, cents in sorted(amounts.items(), key=lambda item: (dates[item[0]], item[0]))
+        if cents > 0
+    )

@@ -81,8 +81,8 @@ __all__ = [
     "AlsaceMoselleMode",
     "CollectionChannel",
     "CotisationRules",
-    "EmployerShare",
     "DunningRegime",
+    "EmployerShare",
     "Payer",
     "round_half_up",
 ]

@@ -1,0 +1,429 @@
+"""SQL mandates, payer ledgers, SEPA files and dunning cases.
+
+* A payer's **dues** are its schedule lines (``ix_schedule_lines_payer``), grouped as
+  :mod:`mutuelle_core.cotisations.account_records` says; nothing is copied at billing time.
+* Its **payments** are rows of ``payments`` (a reject sets ``rejected_on`` and ``reject_reason``);
+  its **imputations** rows of ``imputations`` keyed by payment and due (``month``, ``affiliation_id``,
+  empty for an employer's monthly due). Saving a ledger rewrites the payer's imputations (a reject
+  removes some, a credit adds some) and inserts its new payments; ``payer_accounts.version`` guards
+  concurrent writers like any aggregate's version.
+* **Arrears** and **uncollected** dues are one ``GROUP BY`` over the schedule lines falling due by a
+  day, left-joined to the imputations summed per due.
+* Mandates and dunning cases are JSON documents (the core's converter) with their status in a
+  column for the queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from sqlalchemy import Connection, and_, case, delete, func, insert, literal, select, update
+
+from mutuelle_adapters.sql import tables as t
+from mutuelle_core.cotisations.account_records import (
+    CollectionRecord,
+    PayerKey,
+    StoredDunning,
+    StoredLedger,
+    StoredMandate,
+    UncollectedDue,
+    dues_from_schedule,
+    employer_due_id,
+    member_due_id,
+)
+from mutuelle_core.cotisations.dunning import DunningState, DunningStatus
+from mutuelle_core.cotisations.mandates import Mandate, MandateStatus
+from mutuelle_core.cotisations.payments import Imputation, Ledger, Payment, Rejection, RejectReason
+from mutuelle_core.cotisations.rules import CollectionChannel, Payer
+from mutuelle_core.errors import ALREADY_EXISTS, CONCURRENCY_CONFLICT
+from mutuelle_core.serialization import converter
+from mutuelle_core.values.money import Money
+
+if TYPE_CHECKING:
+    from mutuelle_adapters.sql.uow import SqlUnitOfWork
+
+__all__ = ["SqlAccounts", "SqlDunning", "SqlMandates"]
+
+_FINISHED = [s.value for s in (DunningStatus.SETTLED, DunningStatus.TERMINATED, DunningStatus.EXCLUDED)]
+
+
+class _Repo:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def conn(self) -> Connection:
+        return self._uow.connection
+
+
+def _split_due(key: PayerKey, due_id: str) -> tuple[str, str]:
+    """``(month, affiliation_id)`` of a due id (the affiliation is empty for an employer's due)."""
+    if key.payer is Payer.EMPLOYER:
+        return due_id, ""
+    month, _, affiliation_id = due_id.partition("/")
+    return month, affiliation_id
+
+
+def _due_id(payer: str, month: str, affiliation_id: str) -> str:
+    return employer_due_id(month) if payer == Payer.EMPLOYER.value else member_due_id(month, affiliation_id)
+
+
+class SqlMandates(_Repo):
+    """SEPA mandates in SQL."""
+
+    @staticmethod
+    def _load(row: Any) -> StoredMandate:
+        return StoredMandate(converter.structure(row.data, Mandate), row.affiliation_id, row.version)
+
+    def find(self, rum: str) -> StoredMandate | None:
+        """See :class:`mutuelle_core.ports.MandateRepository`."""
+        row = self.conn.execute(select(t.mandates).where(t.mandates.c.rum == rum)).first()
+        return None if row is None else self._load(row)
+
+    def active_for(self, affiliation_ids: Collection[str]) -> dict[str, StoredMandate]:
+        """See :class:`mutuelle_core.ports.MandateRepository`."""
+        found: dict[str, StoredMandate] = {}
+        ids = list(affiliation_ids)
+        c = t.mandates.c
+        for start in range(0, len(ids), 500):
+            rows = self.conn.execute(
+                select(t.mandates).where(
+                    c.affiliation_id.in_(ids[start : start + 500]), c.status == MandateStatus.ACTIVE.value
+                )
+            )
+            for row in rows:
+                found[row.affiliation_id] = self._load(row)
+        return found
+
+    def add(self, stored: StoredMandate) -> StoredMandate:
+        """See :class:`mutuelle_core.ports.MandateRepository`."""
+        rum = str(stored.mandate.rum)
+        if self.find(rum) is not None:
+            raise ALREADY_EXISTS(None, what=f"mandat {rum}")
+        self.conn.execute(
+            insert(t.mandates).values(
+                rum=rum,
+                affiliation_id=stored.affiliation_id,
+                status=stored.mandate.status.value,
+                data=converter.unstructure(stored.mandate),
+                version=1,
+            )
+        )
+        return attrs.evolve(stored, version=1)
+
+    def update(self, stored: StoredMandate) -> StoredMandate:
+        """See :class:`mutuelle_core.ports.MandateRepository`."""
+        c = t.mandates.c
+        rum = str(stored.mandate.rum)
+        done = self.conn.execute(
+            update(t.mandates)
+            .where(c.rum == rum, c.version == stored.version)
+            .values(
+                status=stored.mandate.status.value,
+                data=converter.unstructure(stored.mandate),
+                version=stored.version + 1,
+            )
+        )
+        if done.rowcount != 1:
+            raise CONCURRENCY_CONFLICT(None, what=f"mandat {rum}")
+        return attrs.evolve(stored, version=stored.version + 1)
+
+
+class SqlAccounts(_Repo):
+    """Payer ledgers and SEPA files in SQL."""
+
+    def ledger(self, key: PayerKey) -> StoredLedger:
+        """See :class:`mutuelle_core.ports.AccountRepository`."""
+        s, p, i = t.schedule_lines.c, t.payments.c, t.imputations.c
+        payer = key.payer.value
+        schedule = self.conn.execute(
+            select(s.affiliation_id, s.month, s.due_date, s.amount_cents).where(
+                s.payer_id == key.payer_id, s.payer == payer
+            )
+        ).mappings()
+        dues = dues_from_schedule(key, [dict(r) for r in schedule])
+        version = self.conn.execute(
+            select(t.payer_accounts.c.version).where(
+                t.payer_accounts.c.payer == payer, t.payer_accounts.c.payer_id == key.payer_id
+            )
+        ).scalar()
+        if version is None:
+            return StoredLedger(key, Ledger(key.payer_id, dues=dues))
+        payments: list[Payment] = []
+        rejections: list[Rejection] = []
+        for row in self.conn.execute(
+            select(t.payments).where(p.payer == payer, p.payer_id == key.payer_id).order_by(p.payment_id)
+        ):
+            payments.append(
+                Payment(
+                    payment_id=row.payment_id,
+                    received_on=row.received_on,
+                    amount=Money.cents(row.amount_cents),
+                    channel=CollectionChannel(row.channel),
+                    due_id=row.due_id,
+                )
+            )
+            if row.rejected_on is not None:
+                rejections.append(Rejection(row.payment_id, row.rejected_on, RejectReason(row.reject_reason)))
+        imputations = [
+            Imputation(
+                r.payment_id,
+                _due_id(payer, r.month, r.affiliation_id),
+                Money.cents(r.amount_cents),
+                r.imputed_on,
+            )
+            for r in self.conn.execute(
+                select(i.payment_id, i.month, i.affiliation_id, i.amount_cents, i.imputed_on)
+                .where(i.payer == payer, i.payer_id == key.payer_id)
+                .order_by(i.imputed_on, i.payment_id, i.month, i.affiliation_id)
+            )
+        ]
+        payments.sort(key=lambda pay: (pay.received_on, pay.payment_id))
+        ledger = Ledger(
+            key.payer_id,
+            dues=dues,
+            payments=tuple(payments),
+            imputations=tuple(imputations),
+            rejections=tuple(sorted(rejections, key=lambda r: (r.on, r.payment_id))),
+        )
+        return StoredLedger(key, ledger, version)
+
+    def save(self, stored: StoredLedger, ledger: Ledger) -> StoredLedger:
+        """See :class:`mutuelle_core.ports.AccountRepository`."""
+        key, conn = stored.key, self.conn
+        payer = key.payer.value
+        a = t.payer_accounts.c
+        if stored.version == 0:
+            exists = conn.execute(
+                select(a.version).where(a.payer == payer, a.payer_id == key.payer_id)
+            ).first()
+            if exists is not None:
+                raise CONCURRENCY_CONFLICT(None, what=f"compte payeur {key}")
+            conn.execute(insert(t.payer_accounts).values(payer=payer, payer_id=key.payer_id, version=1))
+        else:
+            done = conn.execute(
+                update(t.payer_accounts)
+                .where(a.payer == payer, a.payer_id == key.payer_id, a.version == stored.version)
+                .values(version=stored.version + 1)
+            )
+            if done.rowcount != 1:
+                raise CONCURRENCY_CONFLICT(None, what=f"compte payeur {key}")
+        known = {pay.payment_id for pay in stored.ledger.payments}
+        rejected_before = {r.payment_id for r in stored.ledger.rejections}
+        new = [pay for pay in ledger.payments if pay.payment_id not in known]
+        if new:
+            taken = conn.execute(
+                select(t.payments.c.payment_id).where(
+                    t.payments.c.payment_id.in_([n.payment_id for n in new])
+                )
+            ).first()
+            if taken is not None:
+                raise ALREADY_EXISTS("payment_id", what=f"règlement {taken[0]}")
+            conn.execute(
+                insert(t.payments),
+                [
+                    {
+                        "payment_id": pay.payment_id,
+                        "payer": payer,
+                        "payer_id": key.payer_id,
+                        "received_on": pay.received_on,
+                        "amount_cents": pay.amount.to_cents(),
+                        "channel": pay.channel.value,
+                        "due_id": pay.due_id,
+                        "rejected_on": None,
+                        "reject_reason": None,
+                    }
+                    for pay in new
+                ],
+            )
+        for rejection in ledger.rejections:
+            if rejection.payment_id not in rejected_before:
+                conn.execute(
+                    update(t.payments)
+                    .where(t.payments.c.payment_id == rejection.payment_id)
+                    .values(rejected_on=rejection.on, reject_reason=rejection.reason.value)
+                )
+        i = t.imputations.c
+        conn.execute(delete(t.imputations).where(i.payer == payer, i.payer_id == key.payer_id))
+        rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for imputation in ledger.imputations:
+            month, affiliation_id = _split_due(key, imputation.due_id)
+            row_key = (imputation.payment_id, month, affiliation_id)
+            row = rows.get(row_key)
+            if row is None:
+                rows[row_key] = {
+                    "payment_id": imputation.payment_id,
+                    "payer": payer,
+                    "payer_id": key.payer_id,
+                    "month": month,
+                    "affiliation_id": affiliation_id,
+                    "amount_cents": imputation.amount.to_cents(),
+                    "imputed_on": imputation.on,
+                }
+            else:  # the same payment imputed to the same due twice (credit applied later): one row
+                row["amount_cents"] += imputation.amount.to_cents()
+                row["imputed_on"] = max(row["imputed_on"], imputation.on)
+        if rows:
+            conn.execute(insert(t.imputations), list(rows.values()))
+        return StoredLedger(key, ledger, stored.version + 1)
+
+    def payer_of(self, payment_id: str) -> PayerKey | None:
+        """See :class:`mutuelle_core.ports.AccountRepository`."""
+        p = t.payments.c
+        row = self.conn.execute(select(p.payer, p.payer_id).where(p.payment_id == payment_id)).first()
+        return None if row is None else PayerKey(Payer(row[0]), row[1])
+
+    def _open_dues(self, due_on_or_before: dt.date, extra: Any = None) -> Any:
+        s, i = t.schedule_lines.c, t.imputations.c
+        due_aff = case((s.payer == Payer.EMPLOYER.value, literal("")), else_=s.affiliation_id)
+        condition = s.due_date <= due_on_or_before
+        if extra is not None:
+            condition = and_(condition, extra)
+        dues = (
+            select(
+                s.payer.label("payer"),
+                s.payer_id.label("payer_id"),
+                s.month.label("month"),
+                due_aff.label("affiliation_id"),
+                func.min(s.contract_number).label("contract_number"),
+                func.min(s.due_date).label("due_date"),
+                func.sum(s.amount_cents).label("amount"),
+            )
+            .where(condition)
+            .group_by(s.payer, s.payer_id, s.month, due_aff)
+            .subquery("dues")
+        )
+        paid = (
+            select(i.payer, i.payer_id, i.month, i.affiliation_id, func.sum(i.amount_cents).label("paid"))
+            .group_by(i.payer, i.payer_id, i.month, i.affiliation_id)
+            .subquery("paid")
+        )
+        d, q = dues.c, paid.c
+        outstanding = (d.amount - func.coalesce(q.paid, 0)).label("outstanding")
+        joined = dues.outerjoin(
+            paid,
+            and_(
+                q.payer == d.payer,
+                q.payer_id == d.payer_id,
+                q.month == d.month,
+                q.affiliation_id == d.affiliation_id,
+            ),
+        )
+        return d, outstanding, joined
+
+    def in_arrears(self, due_on_or_before: dt.date) -> Sequence[PayerKey]:
+        """See :class:`mutuelle_core.ports.AccountRepository`."""
+        d, outstanding, joined = self._open_dues(due_on_or_before)
+        rows = self.conn.execute(
+            select(d.payer, d.payer_id)
+            .select_from(joined)
+            .where(outstanding > 0)
+            .group_by(d.payer, d.payer_id)
+            .order_by(d.payer, d.payer_id)
+        )
+        return [PayerKey(Payer(r[0]), r[1]) for r in rows]
+
+    def uncollected(
+        self, due_on_or_before: dt.date, contract_numbers: Collection[str]
+    ) -> Sequence[UncollectedDue]:
+        """See :class:`mutuelle_core.ports.AccountRepository`."""
+        if not contract_numbers:
+            return []
+        s = t.schedule_lines.c
+        d, outstanding, joined = self._open_dues(
+            due_on_or_before,
+            and_(s.payer == Payer.MEMBER.value, s.contract_number.in_(sorted(contract_numbers))),
+        )
+        rows = self.conn.execute(
+            select(d.affiliation_id, d.contract_number, d.payer_id, d.month, d.due_date, outstanding)
+            .select_from(joined)
+            .where(outstanding > 0)
+            .order_by(d.payer_id, d.due_date, d.affiliation_id)
+        )
+        return [
+            UncollectedDue(
+                affiliation_id=r[0],
+                contract_number=r[1],
+                member_id=r[2],
+                month=r[3],
+                due_date=r[4],
+                outstanding_cents=int(r[5]),
+            )
+            for r in rows
+        ]
+
+    def add_collection(self, record: CollectionRecord) -> None:
+        """See :class:`mutuelle_core.ports.AccountRepository`."""
+        self.conn.execute(insert(t.sepa_collections).values(**attrs.asdict(record)))
+
+    def collections(self) -> Sequence[CollectionRecord]:
+        """See :class:`mutuelle_core.ports.AccountRepository`."""
+        c = t.sepa_collections.c
+        rows = self.conn.execute(
+            select(t.sepa_collections).order_by(c.created_at, c.collection_id)
+        ).mappings()
+        out = []
+        for row in rows:
+            values = dict(row)
+            created = values["created_at"]
+            if created.tzinfo is None:
+                values["created_at"] = created.replace(tzinfo=dt.UTC)
+            out.append(CollectionRecord(**values))
+        return out
+
+
+class SqlDunning(_Repo):
+    """Dunning cases in SQL."""
+
+    def for_payer(self, key: PayerKey) -> Sequence[StoredDunning]:
+        """See :class:`mutuelle_core.ports.DunningRepository`."""
+        c = t.dunning_cases.c
+        rows = self.conn.execute(
+            select(t.dunning_cases).where(c.payer == key.payer.value, c.payer_id == key.payer_id)
+        )
+        found = [
+            StoredDunning(key.payer, converter.structure(r.data, DunningState), r.contract_number, r.version)
+            for r in rows
+        ]
+        return sorted(found, key=lambda s: (s.state.due_date, s.state.due_id))
+
+    def open_payers(self) -> Sequence[PayerKey]:
+        """See :class:`mutuelle_core.ports.DunningRepository`."""
+        c = t.dunning_cases.c
+        rows = self.conn.execute(
+            select(c.payer, c.payer_id)
+            .where(c.status.not_in(_FINISHED))
+            .group_by(c.payer, c.payer_id)
+            .order_by(c.payer, c.payer_id)
+        )
+        return [PayerKey(Payer(r[0]), r[1]) for r in rows]
+
+    def put(self, stored: StoredDunning) -> StoredDunning:
+        """See :class:`mutuelle_core.ports.DunningRepository`."""
+        c = t.dunning_cases.c
+        state = stored.state
+        values = {
+            "status": state.status.value,
+            "data": converter.unstructure(state),
+            "contract_number": stored.contract_number,
+            "version": stored.version + 1,
+        }
+        where = (c.payer == stored.payer.value, c.payer_id == state.payer_id, c.due_id == state.due_id)
+        if stored.version == 0:
+            if self.conn.execute(select(c.version).where(*where)).first() is not None:
+                raise ALREADY_EXISTS(None, what=f"pré-contentieux {stored.key} {state.due_id}")
+            self.conn.execute(
+                insert(t.dunning_cases).values(
+                    payer=stored.payer.value, payer_id=state.payer_id, due_id=state.due_id, **values
+                )
+            )
+        else:
+            done = self.conn.execute(
+                update(t.dunning_cases).where(*where, c.version == stored.version).values(**values)
+            )
+            if done.rowcount != 1:
+                raise CONCURRENCY_CONFLICT(None, what=f"pré-contentieux {stored.key} {state.due_id}")
+        return attrs.evolve(stored, version=stored.version + 1)
