@@ -36,6 +36,7 @@ from mutuelle_core.cotisations.account_records import (
     StoredMandate,
     UncollectedDue,
 )
+from mutuelle_core.cotisations.mandates import DirectDebitInstruction
 from mutuelle_core.cotisations.payments import Ledger
 from mutuelle_core.cotisations.records import BillableAffiliation, BillingRun, ContractTariff, Row
 from mutuelle_core.designation.designation import Designation
@@ -48,11 +49,13 @@ from mutuelle_core.values.identity import Email
 __all__ = [
     "AccountRepository",
     "AffiliationRepository",
+    "BuiltDirectDebitFile",
     "Clock",
     "ContractRepository",
     "CorrespondentRepository",
     "CotisationRepository",
     "DesignationRepository",
+    "DirectDebitFiles",
     "Document",
     "DocumentStore",
     "DunningRepository",
@@ -513,11 +516,14 @@ class AccountRepository(Protocol):
         """The payers with a due falling on or before that day that is not paid in full."""
         ...
 
-    def uncollected(
-        self, due_on_or_before: dt.date, contract_numbers: Collection[str]
-    ) -> Sequence[UncollectedDue]:
-        """Members' dues of those contracts falling on or before that day, not paid in full and
-        not collected by a direct debit that was not rejected; by member, then due date."""
+    def uncollected(self, due_on_or_before: dt.date) -> Sequence[UncollectedDue]:
+        """Members' dues falling on or before that day and not paid in full (a direct debit sent
+        counts as payment until the bank rejects it); by member, then due date."""
+        ...
+
+    def month_totals(self, month: str) -> Sequence[Row]:
+        """The month's cotisation lines summed per ``contract_number, payer, channel, product,
+        category``: rows with those keys, ``members`` (distinct) and ``amount_cents``."""
         ...
 
     def add_collection(self, record: CollectionRecord) -> None:
@@ -542,6 +548,45 @@ class DunningRepository(Protocol):
 
     def put(self, stored: StoredDunning) -> StoredDunning:
         """Store a new dunning (version 0) or a changed one (its version); returns it stored."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class BuiltDirectDebitFile:
+    """A SEPA direct debit file built and validated, not yet handed to the bank.
+
+    Attributes:
+        filename: the name it will be published under.
+        content: the file (pain.008 XML).
+        message_id: its message id.
+        requested_collection_date: the collection date it asks for (a TARGET2 business day).
+        transactions: how many direct debits it carries.
+        amount_cents: their exact total.
+    """
+
+    filename: str
+    content: bytes = attrs.field(repr=False)
+    message_id: str
+    requested_collection_date: dt.date
+    transactions: int
+    amount_cents: int
+
+
+class DirectDebitFiles(Protocol):
+    """Builds SEPA direct debit files (validated against the scheme's XSD) and publishes them.
+
+    The collection use case builds the file, stores it as a document and records its payments in one
+    transaction, then publishes it once that transaction is committed.
+    """
+
+    def build(
+        self, instructions: Sequence[DirectDebitInstruction], *, message_id: str, created_at: dt.datetime
+    ) -> BuiltDirectDebitFile:
+        """The file of these collections (one creditor, one collection date), validated."""
+        ...
+
+    def publish(self, built: BuiltDirectDebitFile) -> str:
+        """Hand the file over (write it where the bank transfer picks it up); returns where."""
         ...
 
 

@@ -60,6 +60,7 @@ from mutuelle_core.cotisations.mandates import (
     sepa_text,
 )
 from mutuelle_core.errors import error_code
+from mutuelle_core.ports import BuiltDirectDebitFile
 from mutuelle_core.services import InsurerProfile
 from mutuelle_core.values.bank import BankAccount
 from mutuelle_core.values.money import Money
@@ -74,6 +75,7 @@ __all__ = [
     "SEPA_FILE_SCHEMA_INVALID",
     "DirectDebitBatch",
     "DirectDebitFile",
+    "SepaDirectDebitFiles",
     "build_direct_debit_file",
     "next_target2_business_day",
     "schema",
@@ -410,3 +412,56 @@ def write_direct_debit_file(
     )
     sepa_file.write(path)
     return sepa_file
+
+
+class SepaDirectDebitFiles:
+    """The :class:`~mutuelle_core.ports.DirectDebitFiles` port: pain.008 files written to a folder.
+
+    Args:
+        directory: where published files go (created when needed); a file is written atomically.
+        creditor: the insurer (name and ICS).
+        creditor_account: the insurer's account receiving the collections.
+    """
+
+    def __init__(
+        self, directory: str | os.PathLike[str], *, creditor: InsurerProfile, creditor_account: BankAccount
+    ) -> None:
+        self.directory = Path(directory)
+        self.creditor = creditor
+        self.creditor_account = creditor_account
+
+    def build(
+        self, instructions: Sequence[DirectDebitInstruction], *, message_id: str, created_at: dt.datetime
+    ) -> BuiltDirectDebitFile:
+        """Build and validate the file (see :func:`build_direct_debit_file`)."""
+        built = build_direct_debit_file(
+            instructions,
+            creditor=self.creditor,
+            creditor_account=self.creditor_account,
+            message_id=message_id,
+            created_at=created_at,
+        )
+        return BuiltDirectDebitFile(
+            filename=f"{message_id}-{built.requested_collection_date:%Y%m%d}.xml",
+            content=built.content,
+            message_id=message_id,
+            requested_collection_date=built.requested_collection_date,
+            transactions=built.number_of_transactions,
+            amount_cents=built.control_sum.to_cents(),
+        )
+
+    def publish(self, built: BuiltDirectDebitFile) -> str:
+        """Write the file into the folder, atomically; returns its path."""
+        target = self.directory / built.filename
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=self.directory, prefix=f".{built.filename}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(built.content)
+                out.flush()
+                os.fsync(out.fileno())
+            Path(temp).replace(target)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        return str(target)

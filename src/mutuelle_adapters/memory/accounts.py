@@ -71,6 +71,7 @@ class MemoryAccounts:
         self._payments: Table[PayerKey] = Table(uow, "payments", "règlement")
         self._schedule: Table[Row] = Table(uow, "schedule_lines", "échéance")
         self._collections: Table[CollectionRecord] = Table(uow, "sepa_collections", "remise SEPA")
+        self._lines: Table[Row] = Table(uow, "cotisation_lines", "ligne de cotisation")
 
     def _schedule_of(self, key: PayerKey) -> list[Row]:
         payer = key.payer.value
@@ -138,18 +139,13 @@ class MemoryAccounts:
         }
         return sorted(found, key=lambda p: (p.payer.value, p.payer_id))
 
-    def uncollected(
-        self, due_on_or_before: dt.date, contract_numbers: Collection[str]
-    ) -> Sequence[UncollectedDue]:
+    def uncollected(self, due_on_or_before: dt.date) -> Sequence[UncollectedDue]:
         """See :class:`mutuelle_core.ports.AccountRepository`."""
         paid = self._paid()
-        wanted = set(contract_numbers)
         out = []
         for k, (cents, row) in self._dues(due_on_or_before).items():
-            if k[0] != Payer.MEMBER.value or row["contract_number"] not in wanted:
-                continue
             left = cents - paid.get(k, 0)
-            if left > 0:
+            if k[0] == Payer.MEMBER.value and left > 0:
                 out.append(
                     UncollectedDue(
                         affiliation_id=row["affiliation_id"],
@@ -161,6 +157,22 @@ class MemoryAccounts:
                     )
                 )
         return sorted(out, key=lambda u: (u.member_id, u.due_date, u.affiliation_id))
+
+    def month_totals(self, month: str) -> Sequence[Row]:
+        """See :class:`mutuelle_core.ports.AccountRepository`."""
+        keys = ("contract_number", "payer", "channel", "product", "category")
+        totals: dict[tuple[object, ...], tuple[set[str], int]] = {}
+        for row in self._lines.values():
+            if row["month"] != month:
+                continue
+            k = tuple(row[name] for name in keys)
+            members, cents = totals.get(k, (set(), 0))
+            members.add(row["member_id"])
+            totals[k] = (members, cents + row["amount_cents"])
+        return [
+            {**dict(zip(keys, k, strict=True)), "members": len(members), "amount_cents": cents}
+            for k, (members, cents) in sorted(totals.items(), key=lambda item: tuple(map(str, item[0])))
+        ]
 
     def add_collection(self, record: CollectionRecord) -> None:
         """See :class:`mutuelle_core.ports.AccountRepository`."""

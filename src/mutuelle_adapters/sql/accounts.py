@@ -37,6 +37,7 @@ from mutuelle_core.cotisations.account_records import (
 from mutuelle_core.cotisations.dunning import DunningState, DunningStatus
 from mutuelle_core.cotisations.mandates import Mandate, MandateStatus
 from mutuelle_core.cotisations.payments import Imputation, Ledger, Payment, Rejection, RejectReason
+from mutuelle_core.cotisations.records import Row
 from mutuelle_core.cotisations.rules import CollectionChannel, Payer
 from mutuelle_core.errors import ALREADY_EXISTS, CONCURRENCY_CONFLICT
 from mutuelle_core.serialization import converter
@@ -326,17 +327,10 @@ class SqlAccounts(_Repo):
         )
         return [PayerKey(Payer(r[0]), r[1]) for r in rows]
 
-    def uncollected(
-        self, due_on_or_before: dt.date, contract_numbers: Collection[str]
-    ) -> Sequence[UncollectedDue]:
+    def uncollected(self, due_on_or_before: dt.date) -> Sequence[UncollectedDue]:
         """See :class:`mutuelle_core.ports.AccountRepository`."""
-        if not contract_numbers:
-            return []
         s = t.schedule_lines.c
-        d, outstanding, joined = self._open_dues(
-            due_on_or_before,
-            and_(s.payer == Payer.MEMBER.value, s.contract_number.in_(sorted(contract_numbers))),
-        )
+        d, outstanding, joined = self._open_dues(due_on_or_before, s.payer == Payer.MEMBER.value)
         rows = self.conn.execute(
             select(d.affiliation_id, d.contract_number, d.payer_id, d.month, d.due_date, outstanding)
             .select_from(joined)
@@ -353,6 +347,24 @@ class SqlAccounts(_Repo):
                 outstanding_cents=int(r[5]),
             )
             for r in rows
+        ]
+
+    def month_totals(self, month: str) -> Sequence[Row]:
+        """See :class:`mutuelle_core.ports.AccountRepository`."""
+        c = t.cotisation_lines.c
+        keys = (c.contract_number, c.payer, c.channel, c.product, c.category)
+        rows = self.conn.execute(
+            select(
+                *keys,
+                func.count(func.distinct(c.member_id)).label("members"),
+                func.sum(c.amount_cents).label("amount_cents"),
+            )
+            .where(c.month == month)
+            .group_by(*keys)
+            .order_by(*keys)
+        ).mappings()
+        return [
+            {**dict(r), "members": int(r["members"]), "amount_cents": int(r["amount_cents"])} for r in rows
         ]
 
     def add_collection(self, record: CollectionRecord) -> None:

@@ -41,6 +41,8 @@ from mutuelle_core.affiliation.transitions import AffiliationStatus
 from mutuelle_core.contracts.contract import CollectiveContract, Product, ProductLevel
 from mutuelle_core.contracts.correspondent import hash_token
 from mutuelle_core.contracts.price_grid import monthly_quote
+from mutuelle_core.cotisations.mandate_use_cases import store_signed_mandate
+from mutuelle_core.cotisations.mandates import Mandate
 from mutuelle_core.errors import NOT_FOUND, ErrorCollector, error_code
 from mutuelle_core.ports import UnitOfWork
 from mutuelle_core.services import Services
@@ -332,7 +334,19 @@ def sign_affiliation_documents(
     )
     for doc in documents:
         uow.documents.put(doc)
-    return svc.signature.sign(signer=signer, documents=documents, at=now)
+    evidence = svc.signature.sign(signer=signer, documents=documents, at=now)
+    if journey.bank is not None:
+        store_signed_mandate(
+            uow,
+            aff.affiliation_id,
+            Mandate(
+                rum=rum,
+                debtor_name=journey.bank.account.holder or aff.name.display,
+                account=journey.bank.account,
+                signed_on=svc.clock.today(),
+            ),
+        )
+    return evidence
 
 
 def request_dispense(
