@@ -77,17 +77,34 @@ class InvitationForm:
 
     def validate(self, *, email_required: bool) -> tuple[Civility, PersonName, Email | None]:
         """The validated identity; every problem at once."""
-        errors = ErrorCollector()
-        civility = errors.capture("civility", Civility.parse, self.civility)
-        name = errors.capture("name", PersonName.parse, self.birth_name, self.first_names)
-        email = None
-        if self.email.strip():
-            email = errors.capture("email", Email.parse, self.email)
-        elif email_required:
-            errors.add(REQUIRED("email"))
-        errors.raise_if_any()
-        assert civility is not None and name is not None
-        return civility, name, email
+        return _validate_identity(
+            self.civility, self.birth_name, self.first_names, self.email, email_required=email_required
+        )
+
+
+def _validate_identity(
+    civility_text: str, birth_name: str, first_names: str, email_text: str, *, email_required: bool
+) -> tuple[Civility, PersonName, Email | None]:
+    """Civilité, names and e-mail of one invitation; every problem at once."""
+    try:  # fast path: a valid line is checked without collecting
+        civility = Civility.parse(civility_text)
+        name = PersonName.parse(birth_name, first_names)
+        email = Email.parse(email_text) if email_text.strip() else None
+        if email is not None or not email_required:
+            return civility, name, email
+    except DomainError:
+        pass
+    errors = ErrorCollector()
+    checked_civility = errors.capture("civility", Civility.parse, civility_text)
+    checked_name = errors.capture("name", PersonName.parse, birth_name, first_names)
+    checked_email = None
+    if email_text.strip():
+        checked_email = errors.capture("email", Email.parse, email_text)
+    elif email_required:
+        errors.add(REQUIRED("email"))
+    errors.raise_if_any()
+    assert checked_civility is not None and checked_name is not None
+    return checked_civility, checked_name, checked_email
 
 
 @attrs.frozen
@@ -247,11 +264,10 @@ def invite_rows(
         if _looks_like_header(fields):
             rejected.append(RejectedLine(line, (HEADER_LINE(None),)))
             continue
-        form = InvitationForm(
-            civility=fields[0], birth_name=fields[1], first_names=fields[2], email=fields[3]
-        )
         try:
-            civility, name, email = form.validate(email_required=True)
+            civility, name, email = _validate_identity(
+                fields[0], fields[1], fields[2], fields[3], email_required=True
+            )
         except ValidationFailed as err:
             rejected.append(RejectedLine(line, err.errors))
             continue

@@ -192,11 +192,17 @@ class Civility(enum.StrEnum):
         >>> [Civility.parse(t).value for t in ("M", "m.", "Monsieur", "MME", "mme", "Madame")]
         ['M', 'M', 'M', 'MME', 'MME', 'MME']
         """
-        key = " ".join(text.split()).casefold().removesuffix(".")
-        value = _CIVILITY_WORDS.get(key)
-        if value is None:
+        civility = _civility_of(text)
+        if civility is None:
             raise CIVILITY_INVALID(value=_shown(text.strip(), 20))
-        return cls(value)
+        return civility
+
+
+@functools.lru_cache(maxsize=256)
+def _civility_of(text: str) -> Civility | None:
+    """The civility a text names, or ``None`` (cached: a file repeats a handful of spellings)."""
+    value = _CIVILITY_WORDS.get(" ".join(text.split()).casefold().removesuffix("."))
+    return None if value is None else Civility(value)
 
 
 # -- names ----------------------------------------------------------------------------------------
@@ -224,8 +230,25 @@ def _describe(char: str) -> str:
     return char if char.isprintable() else f"U+{ord(char):04X}"
 
 
+# Letters of Basic Latin, Latin-1 Supplement and Latin Extended-A: every one is a precomposed (NFC)
+# ``LATIN ...`` letter, so a name made only of them and well placed separators needs no cleaning and
+# no per-character check (a test holds this class to :func:`_is_name_letter`).
+_PLAIN_LETTERS = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u017f"
+_PLAIN_NAME = re.compile(f"[{_PLAIN_LETTERS}]+(?:(?:[ '-]|--)[{_PLAIN_LETTERS}]+)*")
+
+
 def _check_name(text: str | None, *, family: bool) -> str:
     """Normalise one name field; raise every problem found in it."""
+    if text and _PLAIN_NAME.fullmatch(text):
+        # Fast path: nothing to clean; the normalised form is valid when it is still plain and short.
+        normalised = text.upper() if family else text.title()
+        if len(normalised) <= NAME_MAX_LENGTH and _PLAIN_NAME.fullmatch(normalised):
+            return normalised
+    return _check_name_fully(text, family=family)
+
+
+def _check_name_fully(text: str | None, *, family: bool) -> str:
+    """:func:`_check_name` without its fast path: clean, normalise, check every character."""
     cleaned = _clean_spaces(text or "")
     if not cleaned:
         raise NAME_EMPTY()
@@ -300,16 +323,28 @@ class PersonName:
     usage_name: str | None = None
 
     def __attrs_post_init__(self) -> None:
-        errors = ErrorCollector()
-        birth = errors.capture("birth_name", _check_name, self.birth_name, family=True)
-        first = errors.capture("first_names", _check_name, self.first_names, family=False)
-        usage = None
-        if self.usage_name is not None and self.usage_name.strip():
-            usage = errors.capture("usage_name", _check_name, self.usage_name, family=True)
-        errors.raise_if_any()
+        try:  # fast path: a valid name, checked without collecting
+            birth = _check_name(self.birth_name, family=True)
+            first = _check_name(self.first_names, family=False)
+            usage = self.usage_name
+            if usage is not None:
+                usage = _check_name(usage, family=True) if usage.strip() else None
+        except DomainError:
+            birth = ""
+        if not birth:
+            self._collect_errors()  # raises with every problem, outside the handler (no chained error)
         object.__setattr__(self, "birth_name", birth)
         object.__setattr__(self, "first_names", first)
         object.__setattr__(self, "usage_name", usage)
+
+    def _collect_errors(self) -> None:
+        """Raise every problem of every field at once, each error naming its field."""
+        errors = ErrorCollector()
+        errors.capture("birth_name", _check_name, self.birth_name, family=True)
+        errors.capture("first_names", _check_name, self.first_names, family=False)
+        if self.usage_name is not None and self.usage_name.strip():
+            errors.capture("usage_name", _check_name, self.usage_name, family=True)
+        errors.raise_if_any()
 
     @classmethod
     def parse(cls, birth_name: str, first_names: str, usage_name: str | None = None) -> PersonName:
@@ -346,7 +381,21 @@ _DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _TOP_LEVEL = re.compile(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}")
 
 
+# The same rules in one expression, for an address typed with a lowercase domain and no spaces.
+_PLAIN_EMAIL = re.compile(
+    rf"(?=[^@]{{1,64}}@){_EMAIL_LOCAL.pattern}@(?:{_DOMAIN_LABEL.pattern}\.)+"
+    r"(?:[a-z]{2,63}|xn--[a-z0-9-]{0,58}[a-z0-9])"
+)
+
+
 def _parse_email(text: str) -> str:
+    if len(text) <= EMAIL_MAX_LENGTH and _PLAIN_EMAIL.fullmatch(text):
+        return text  # fast path: already normalised
+    return _parse_email_fully(text)
+
+
+def _parse_email_fully(text: str) -> str:
+    """:func:`_parse_email` without its fast path."""
     address = text.strip()
     local, at, domain = address.rpartition("@")
     domain = domain.lower()
