@@ -103,7 +103,7 @@ def _notice(svc: Services, uow: UnitOfWork, key: PayerKey, stored: StoredDunning
         f"Objet : mise en demeure — cotisations impayées du contrat {contract.number}",
         "",
         f"La cotisation de {state.due_id[:7]}, échue le {state.due_date.strftime('%d/%m/%Y')}, reste impayée "
-        f"pour un montant de {str(outstanding).replace('.', ',')} €.",
+        f"pour un montant de {outstanding.format()}.",
     ]
     if state.suspended_from is not None:
         lines.append(
