@@ -109,7 +109,7 @@ def test_sepa_file_reads_back_what_was_billed_and_is_not_collected_twice(
 def test_prenotification_holds_back_a_due_billed_less_than_14_days_before(
     backend: Backend, tmp_path: Path
 ) -> None:
-    _, aff_id = affiliated(backend, 2)
+    _, _aff_id = affiliated(backend, 2)
     svc = backend.services()
     bill(svc, Month(2026, 5))  # billed on 4 May, due 5 May
     report = collect_direct_debits(svc, D(2026, 5, 5), files(tmp_path))
@@ -121,7 +121,7 @@ def test_prenotification_holds_back_a_due_billed_less_than_14_days_before(
 def test_a_rejected_debit_is_presented_again_and_a_closed_account_revokes_the_mandate(
     backend: Backend, tmp_path: Path
 ) -> None:
-    aff_id, key, may, june = billed(backend)
+    aff_id, _key, _may, _june = billed(backend)
     svc = backend.services()
     first = collect_direct_debits(svc, D(2026, 6, 5), files(tmp_path))
     [tx] = transactions(Path(first.published_to or "").read_bytes())
@@ -195,7 +195,7 @@ def test_dunning_runs_on_the_laws_dates_and_payment_resumes_cover(backend: Backe
 
 
 def test_a_payment_file_is_all_or_nothing_with_every_bad_line_reported(backend: Backend) -> None:
-    _, aff_id = affiliated(backend, 2)
+    _, _aff_id = affiliated(backend, 2)
     svc = backend.services()
     bill(svc, Month(2026, 5))
     good = PaymentLine(
