@@ -23,6 +23,7 @@ from mutuelle_adapters.cli.affiliation import follow_up_command, invite_command,
 from mutuelle_adapters.cli.billing import bill_command
 from mutuelle_adapters.cli.departures import beneficiary, departures, radiate_command
 from mutuelle_adapters.cli.identities import check_identities_file
+from mutuelle_adapters.cli.payments import dunning, payments
 from mutuelle_adapters.cli.setup_file import load_setup_file
 from mutuelle_adapters.sql.database import current_revision, head_revision, make_engine, sqlite_url, upgrade
 from mutuelle_core.contracts import back_office
@@ -181,6 +182,8 @@ main.add_command(invite_command)
 main.add_command(follow_up_command)
 main.add_command(jobs)
 main.add_command(bill_command)
+main.add_command(payments)
+main.add_command(dunning)
 main.add_command(radiate_command)
 main.add_command(beneficiary)
 main.add_command(departures)

@@ -11,6 +11,7 @@ from mutuelle_adapters.bootstrap import build_app
 from mutuelle_adapters.sql import tables
 from mutuelle_adapters.sql.database import make_engine, sqlite_url
 from mutuelle_core.cotisations.billing import BillingProgress, bill
+from mutuelle_core.cotisations.calls import issue_cotisation_calls
 from mutuelle_core.cotisations.records import BILLABLE_STATUSES
 from mutuelle_core.errors import DomainError
 from mutuelle_core.values.dates import Month
@@ -27,7 +28,7 @@ __all__ = ["bill_command"]
     "--batch", "batch_size", default=2000, show_default=True, help="Adhésions par lot (transaction)."
 )
 def bill_command(month_text: str, database_url: str | None, batch_size: int) -> None:
-    """Facture un mois : lignes de cotisation et échéances de chaque adhésion (reprend un run interrompu)."""
+    """Facture un mois : lignes de cotisation, échéances et appels de cotisation (reprend un run interrompu)."""
     console = Console(highlight=False, soft_wrap=True)
     try:
         month = Month.parse(month_text)
@@ -55,6 +56,9 @@ def bill_command(month_text: str, database_url: str | None, batch_size: int) -> 
         f"{report.already_billed} déjà facturée(s), {report.lines} ligne(s), "
         f"{report.amount_cents / 100:.2f} €{' (reprise)' if report.resumed else ''}."
     )
+    calls = issue_cotisation_calls(app.services, month)
+    for call in calls:
+        console.print(f"  appel de cotisation {call.contract_number} : {call.amount.format()}")
     for affiliation_id, code in report.errors:
         console.print(f"  non facturée : {affiliation_id} ({code})")
     raise SystemExit(1 if report.unbilled else 0)

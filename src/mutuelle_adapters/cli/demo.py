@@ -23,7 +23,11 @@ It grows with each capability. Today it:
     from the death;
 14. on REDWATER's provident contract, a member signs a particular designation 50/30/20 after a second
     authentication by e-mailed code, and a 100 000 € death capital is allocated to the cent;
-15. relays the outbox to ``.eml`` files and lists them.
+15. bills June 2026 for MENJ2026 with seed 002's grid, issues the employer's cotisation call, collects
+    the members' share in a pain.008 file validated against the XSD (the 14-day pre-notification sets
+    its date), runs the dunning job 10 days after the due date (a mise en demeure to the employer, shown
+    as the employer space's pré-contentieux status) and imports the employer's transfer, which settles it;
+16. relays the outbox to ``.eml`` files and lists them.
 
 The exit status is 0 only when every step gave the expected outcome (the last table lists them).
 
@@ -35,6 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from decimal import Decimal
 from importlib import resources
@@ -46,8 +51,11 @@ from rich.table import Table
 from mutuelle_adapters.bootstrap import App, build_app
 from mutuelle_adapters.cli.affiliation import print_follow_up, print_invite_report, print_job_report
 from mutuelle_adapters.cli.identities import check_identities_file
+from mutuelle_adapters.cli.payments import DEFAULT_CREDITOR_ACCOUNT
 from mutuelle_adapters.cli.setup_file import load_setup_file
 from mutuelle_adapters.files.csv_io import read_csv_bytes, write_csv_bytes
+from mutuelle_adapters.files.payment_file import read_payment_file
+from mutuelle_adapters.files.sepa import NAMESPACE, SepaDirectDebitFiles
 from mutuelle_adapters.memory.fakes import FixedClock, PredictableTokens
 from mutuelle_adapters.sql.database import sqlite_url
 from mutuelle_core.affiliation import management as mg
@@ -66,14 +74,26 @@ from mutuelle_core.affiliation.journey import (
 )
 from mutuelle_core.affiliation.transitions import AffiliationStatus
 from mutuelle_core.contracts import back_office, employer_space
+from mutuelle_core.contracts.contract import ProductLevel
 from mutuelle_core.contracts.correspondent import ContractAccess
+from mutuelle_core.cotisations.account_records import PayerKey
+from mutuelle_core.cotisations.accounts import import_payments, payer_statement
+from mutuelle_core.cotisations.billing import bill, set_tariff
+from mutuelle_core.cotisations.calls import issue_cotisation_calls
+from mutuelle_core.cotisations.collection import collect_direct_debits
+from mutuelle_core.cotisations.dunning import DunningStatus
+from mutuelle_core.cotisations.dunning_run import run_dunning
+from mutuelle_core.cotisations.records import ContractTariff
+from mutuelle_core.cotisations.rules import CotisationRules, Payer
+from mutuelle_core.cotisations.tariff import PersonCategory, Price, TariffGrid, TariffLine
 from mutuelle_core.departures.use_cases import radiate_employee, request_maintien
 from mutuelle_core.designation import Child, DesignationStatus, FamilyAtDeath, ParticularClause, Spouse
 from mutuelle_core.designation import use_cases as uc
 from mutuelle_core.families.use_cases import NewBeneficiary, add_beneficiary
 from mutuelle_core.masking import mask_email
 from mutuelle_core.strong_auth import SIGN_DESIGNATION
-from mutuelle_core.values.dates import DateRange
+from mutuelle_core.values.bank import BankAccount
+from mutuelle_core.values.dates import DateRange, Month
 from mutuelle_core.values.money import Money
 
 __all__ = ["DEMO_NOW", "run_demo"]
@@ -169,8 +189,9 @@ def run_demo(workdir: Path, console: Console) -> int:
     ]
     checks += _affiliation_demo(app, clock, tokens, workdir, console)
     checks += _designation_demo(app, principal.correspondent_id, console)
+    checks += _billing_demo(app, clock, workdir, console)
 
-    console.rule("15. Envoi des messages (mutuelle mail relay)")
+    console.rule("16. Envoi des messages (mutuelle mail relay)")
     sent = failed = 0
     while True:  # one pass sends at most a batch: relay until the outbox is empty
         relay = app.relay.run_once()
@@ -194,11 +215,12 @@ def run_demo(workdir: Path, console: Console) -> int:
 
 PSC_CONTRACT = "MENJ2026"
 PSC_LOGIN = "menj.rh"
-EXPECTED_MESSAGES = 21
+EXPECTED_MESSAGES = 23
 """2 activations (REDWATER) + 1 activation (MENJ) + 4 invitations + 3 for Benoît (confirmation, employer,
 welcome) + 4 for Anaïs (request and decision, to her and to the dispense address) + 2 base enrolments
 + Benoît's radiation notice with his portability dates + the maintien offer after Françoise's death
-+ 3 on the provident contract (welcome, one-time code, designation signed)."""
++ 3 on the provident contract (welcome, one-time code, designation signed) + 2 mises en demeure
+(to the employer and to Françoise)."""
 PROVIDENT_CONTRACT = "P1000304"
 
 EXPECTED_REJECTIONS = {
@@ -652,3 +674,148 @@ def _print_checks(console: Console, checks: list[tuple[str, bool]]) -> int:
         table.add_row(label, "OK" if ok else "ÉCHEC")
     console.print(table)
     return 0 if all(ok for _, ok in checks) else 1
+
+
+# --- cotisations: billing, SEPA collection, payments and dunning (seed 002, seed 000) ------------------
+
+SEED_002_PRICES = {
+    # (product level, person category): € a month; options are supplements on top of the base
+    (0, "insured"): "58.51",  # the seed only says the employer collects it: an illustrative figure
+    (1, "insured"): "12",
+    (2, "insured"): "16",
+    (0, "spouse"): "10",
+    (1, "spouse"): "4",
+    (2, "spouse"): "13",
+    (0, "child"): "6",
+    (1, "child"): "4",
+    (2, "child"): "10",
+}
+BILLED_MONTH = Month(2026, 6)
+
+
+def _sepa_transactions(content: bytes) -> list[tuple[str, str, str]]:
+    """``(amount, IBAN, RUM)`` of each direct debit of a pain.008 file, read back from the XML."""
+    ns = {"p": NAMESPACE}
+    root = ET.fromstring(content)  # noqa: S314 (the file this demo has just written)
+    return [
+        (
+            tx.findtext("p:InstdAmt", namespaces=ns) or "",
+            tx.findtext("p:DbtrAcct/p:Id/p:IBAN", namespaces=ns) or "",
+            tx.findtext("p:DrctDbtTx/p:MndtRltdInf/p:MndtId", namespaces=ns) or "",
+        )
+        for tx in root.iter(f"{{{NAMESPACE}}}DrctDbtTxInf")
+    ]
+
+
+def _billing_demo(app: App, clock: FixedClock, workdir: Path, console: Console) -> list[tuple[str, bool]]:
+    """Step 15: bill June for MENJ2026, collect the members by SEPA, chase the unpaid employer."""
+    svc = app.services
+    checks: list[tuple[str, bool]] = []
+    console.rule(f"15. Cotisations de {BILLED_MONTH} (mutuelle bill, payments collect, dunning run)")
+    grid = TariffGrid(
+        PSC_CONTRACT,
+        [
+            TariffLine(
+                group_code="A1",
+                product=ProductLevel(level),
+                category=PersonCategory(category),
+                price=Price.euros(amount),
+            )
+            for (level, category), amount in SEED_002_PRICES.items()
+        ],
+    )
+    set_tariff(svc, ContractTariff(grid, CotisationRules.psc(evin_reference_group="A1")))
+    report = bill(svc, BILLED_MONTH)
+    console.print(
+        f"Facturation de {BILLED_MONTH} le {clock.today():%d/%m/%Y} : {report.billed} adhésion(s) facturée(s), "
+        f"{report.lines} ligne(s), {report.amount_cents / 100:.2f} € ; non facturées (contrat sans tarif) : "
+        f"{report.unbilled}."
+    )
+    calls = issue_cotisation_calls(svc, BILLED_MONTH)
+    for call in calls:
+        console.print(
+            f"Appel de cotisation {call.contract_number} : {call.amount.format()} ({call.document.filename})"
+        )
+    again = bill(svc, BILLED_MONTH)
+    checks.append(("Facturer deux fois le même mois n'ajoute rien", again.lines == 0 and again.billed == 0))
+    with svc.uow() as uow:
+        member_rows = [
+            r
+            for a in uow.affiliations.list_for_contract(PSC_CONTRACT)
+            for r in uow.cotisations.schedule_for(a.affiliation_id, str(BILLED_MONTH))
+            if r["payer"] == "member"
+        ]
+        mandates = uow.mandates.active_for([r["affiliation_id"] for r in member_rows])
+    due = member_rows[0]["due_date"] if member_rows else dt.date(2026, 6, 5)
+    collection_date = max(due, clock.today() + dt.timedelta(days=14))
+    console.print(
+        f"Échéance du {due:%d/%m/%Y} ; pré-notification de 14 jours à compter de la facturation : "
+        f"prélèvement le {collection_date:%d/%m/%Y}."
+    )
+    files = SepaDirectDebitFiles(
+        workdir / "sepa", creditor=svc.insurer, creditor_account=BankAccount.parse(DEFAULT_CREDITOR_ACCOUNT)
+    )
+    collected = collect_direct_debits(svc, collection_date, files)
+    console.print(
+        f"Fichier SEPA pain.008 (validé par le schéma XSD) : {collected.published_to} — "
+        f"{collected.debits} prélèvement(s), {collected.amount.format()}"
+    )
+    read_back = (
+        _sepa_transactions(Path(collected.published_to or "").read_bytes()) if collected.published_to else []
+    )
+    expected = sorted(
+        (
+            f"{r['amount_cents'] / 100:.2f}",
+            mandates[r["affiliation_id"]].mandate.account.iban,
+            str(mandates[r["affiliation_id"]].mandate.rum),
+        )
+        for r in member_rows
+        if r["affiliation_id"] in mandates
+    )
+    checks.append(
+        (
+            "Fichier SEPA : montants, IBAN et RUM relus égaux à ce qui a été facturé",
+            bool(expected) and sorted(read_back) == expected,
+        )
+    )
+
+    clock.set(dt.datetime.combine(due + dt.timedelta(days=10), dt.time(8), tzinfo=dt.UTC))
+    dunning = run_dunning(svc, clock.today())
+    employer = PayerKey(Payer.EMPLOYER, PSC_CONTRACT)
+    statement = payer_statement(svc, employer)
+    since = "-" if statement.dunning_since is None else f"{statement.dunning_since:%d/%m/%Y}"
+    status = "aucun" if statement.dunning_status is None else statement.dunning_status.label
+    console.print(
+        f"{clock.today():%d/%m/%Y} : {dunning.notices} mise(s) en demeure, à l'employeur qui n'a pas réglé et à "
+        "Françoise (l'enfant ajouté en juin est à sa charge et elle n'a pas signé de mandat). "
+        f"Espace employeur, situation de pré-contentieux : {status} le {since} ; solde {statement.balance.format()}."
+    )
+    checks.append(
+        (
+            "Impayés 10 jours après l'échéance : mises en demeure (employeur, Françoise), visibles dans l'espace employeur",
+            dunning.notices == 2 and statement.dunning_status is DunningStatus.NOTICE_SENT,
+        )
+    )
+    payment_file = workdir / "reglements.csv"
+    payment_file.write_bytes(
+        (
+            "type;reference;payeur;identifiant;date;montant;mode;motif\r\n"
+            f"reglement;VIR-MENJ-{BILLED_MONTH};employeur;{PSC_CONTRACT};{clock.today():%d/%m/%Y};"
+            f"{str(statement.balance).replace('.', ',')};virement;\r\n"
+        ).encode("cp1252")
+    )
+    lines, errors = read_payment_file(payment_file.read_bytes())
+    imported = import_payments(svc, lines)
+    after = payer_statement(svc, employer)
+    console.print(
+        f"Relevé de règlements importé ({payment_file.name}) : {imported.payments} virement de "
+        f"{imported.amount.format()} ; pré-contentieux : "
+        f"{'soldé' if after.dunning_status is None else after.dunning_status.label}, solde {after.balance.format()}."
+    )
+    checks.append(
+        (
+            "Virement de l'employeur importé : échéance réglée, pré-contentieux soldé",
+            not errors and imported.ok and after.dunning_status is None and after.balance.is_zero,
+        )
+    )
+    return checks
