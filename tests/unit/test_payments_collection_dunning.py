@@ -6,10 +6,13 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from mutuelle_adapters.files.sepa import NAMESPACE, SepaDirectDebitFiles
 from mutuelle_core.cotisations.account_records import PayerKey
 from mutuelle_core.cotisations.accounts import (
     PaymentLine,
+    employer_payer_situation,
     import_payments,
     payer_statement,
     receive_payment,
@@ -23,6 +26,7 @@ from mutuelle_core.cotisations.mandate_use_cases import change_bank_account
 from mutuelle_core.cotisations.mandates import MandateStatus
 from mutuelle_core.cotisations.payments import DueStatus
 from mutuelle_core.cotisations.rules import CollectionChannel, Payer
+from mutuelle_core.errors import DomainError
 from mutuelle_core.services import InsurerProfile
 from mutuelle_core.values.bank import BankAccount
 from mutuelle_core.values.dates import Month
@@ -245,3 +249,15 @@ def test_a_payment_file_is_all_or_nothing_with_every_bad_line_reported(backend: 
     statement = payer_statement(svc, EMPLOYER)
     assert (statement.credit, statement.balance) == (Money("1.49"), Money("-1.49"))
     assert statement.dues[0].status is DueStatus.PAID
+
+
+def test_the_employer_space_shows_the_payer_situation_to_its_correspondents_only(backend: Backend) -> None:
+    actor, _ = affiliated(backend, 1)
+    svc = backend.services()
+    bill(svc, Month(2026, 5))
+    run_dunning(svc, D(2026, 5, 15))
+    view = employer_payer_situation(svc, actor, "MENJ2026", D(2026, 5, 15))
+    assert (view.dunning_status, view.dunning_since) == (DunningStatus.NOTICE_SENT, D(2026, 5, 15))
+    with pytest.raises(DomainError) as denied:
+        employer_payer_situation(svc, "someone-else", "MENJ2026")
+    assert denied.value.code in {"access.denied", "not_found"}

@@ -61,7 +61,7 @@ def import_command(file: Path, database_url: str | None) -> None:
             )
             return
     for line, error in sorted(report_errors, key=lambda item: item[0]):
-        console.print(f"ligne {line} : [{error.code}] {error.field or '-'} : {error.message()}")
+        console.print(f"ligne {line} : [{error.code}] {error.field or '-'} : {error.message()}", markup=False)
     console.print("Aucun règlement enregistré : corrigez le fichier et importez-le à nouveau.")
     raise SystemExit(1)
 

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from mutuelle_core.contracts.access import EmployerScope
 from mutuelle_core.cotisations.account_records import PayerKey, StoredDunning, StoredLedger
 from mutuelle_core.cotisations.dunning import (
     CoverSituation,
@@ -54,6 +55,7 @@ __all__ = [
     "PayerStatement",
     "PaymentImportReport",
     "PaymentLine",
+    "employer_payer_situation",
     "import_payments",
     "payer_statement",
     "receive_payment",
@@ -323,3 +325,14 @@ def import_payments(svc: Services, lines: Sequence[PaymentLine]) -> PaymentImpor
             return PaymentImportReport(payments=0, rejects=0, amount=Money(0), errors=tuple(errors))
         uow.commit()
     return PaymentImportReport(payments=payments, rejects=rejects, amount=total)
+
+
+def employer_payer_situation(
+    svc: Services, actor_id: str, contract_number: str, on: dt.date | None = None
+) -> PayerStatement:
+    """The employer space's "Cotisations > Payeurs" view (seed 000): the contract's payer account with
+    its pré-contentieux status and date, for a correspondent whose scope includes the contract
+    (``access.denied`` otherwise)."""
+    with svc.uow() as uow:
+        EmployerScope.load(uow, actor_id).contract(uow, contract_number)
+    return payer_statement(svc, PayerKey(Payer.EMPLOYER, contract_number), on)
