@@ -51,6 +51,13 @@ class MessageRenderer(Protocol):
         """Render ``message`` in its locale."""
         ...
 
+    def check(self, message: OutgoingMessage) -> None:
+        """Fail as :meth:`render` would for a message of this shape, without rendering every one.
+
+        An outbox that stores messages to render them later calls this when it stores them.
+        """
+        ...
+
 
 def _babel_locale(lang: str) -> str:
     return "fr_FR" if lang.startswith("fr") else "en_GB"
@@ -70,6 +77,7 @@ class Jinja2Renderer:
         self.loader = loader or jinja2.PackageLoader("mutuelle_adapters.email", "templates")
         self._envs: dict[str, jinja2.Environment] = {}
         self._templates: dict[tuple[str, str, str], jinja2.Template | None] = {}
+        self._checked: set[tuple[str, str, frozenset[str]]] = set()
 
     def environment(self, lang: str) -> jinja2.Environment:
         """The Jinja2 environment of a language, with its ``date`` and ``money`` filters."""
@@ -99,6 +107,17 @@ class Jinja2Renderer:
         assert subject is not None and text is not None
         html = self._render_cached(message.template, "html", lang, context, required=False)
         return RenderedMessage(subject=" ".join(subject.split()), text=text, html=html)
+
+    def check(self, message: OutgoingMessage) -> None:
+        """Render the first message of each template, locale and set of context keys; skip the others.
+
+        A missing template or a missing variable fails at once, in the transaction that stores the
+        message, and not later in the relay.
+        """
+        key = (message.template, message.locale, frozenset(message.context))
+        if key not in self._checked:
+            self.render(message)
+            self._checked.add(key)
 
     def _render_cached(
         self, template: str, suffix: str, lang: str, context: Mapping[str, Any], *, required: bool = True

@@ -8,9 +8,10 @@ their constructors, so a row that no longer satisfies a rule fails loudly on rea
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from mutuelle_adapters.sql.bulk import json_text
 from mutuelle_adapters.strong_auth import AuthChallenge
 from mutuelle_core.affiliation.affiliation import Affiliation, AffiliationLink, EnrolmentKind, HistoryEntry
 from mutuelle_core.affiliation.dispense import DispenseRequest
@@ -314,6 +315,115 @@ def affiliation_to_rows(a: Affiliation) -> dict[str, Any]:
         "continuation": None if a.continuation is None else converter.unstructure(a.continuation),
         "version": a.version,
     }
+
+
+AFFILIATION_COLUMNS = (
+    "affiliation_id",
+    "contract_number",
+    "group_code",
+    "status",
+    "civility",
+    "birth_name",
+    "first_names",
+    "usage_name",
+    "email",
+    "person_key",
+    "invited_at",
+    "last_activity_at",
+    "employment_start",
+    "dispense_email",
+    "link_token_hash",
+    "link_expires_at",
+    "reminders",
+    "journey",
+    "enrolment",
+    "effective_date",
+    "product_level",
+    "adhesion_number",
+    "control_reasons",
+    "dispense",
+    "signature",
+    "covered",
+    "departure",
+    "continuation",
+    "version",
+)
+"""The columns of :func:`affiliation_values`, in its order (those of :func:`affiliation_to_rows`)."""
+
+_EMPTY_JOURNEY_JSON = json_text(_EMPTY_JOURNEY)
+_EMPTY_LIST_JSON = json_text([])
+
+
+def _json_or_none(value: Any) -> str | None:
+    return None if value is None else json_text(converter.unstructure(value))
+
+
+def affiliation_values(
+    a: Affiliation, instant: Callable[[Any], Any], day: Callable[[Any], Any], version: int
+) -> tuple[Any, ...]:
+    """:func:`affiliation_to_rows` as a tuple in :data:`AFFILIATION_COLUMNS` order, for the driver.
+
+    JSON columns come serialised (:func:`~mutuelle_adapters.sql.bulk.json_text`), instants and dates
+    through ``instant`` and ``day`` (see :class:`~mutuelle_adapters.sql.bulk.DriverInsert`); an empty
+    journey, list of reasons or of covered people is serialised once for all rows.
+    """
+    link = a.link
+    name = a.name
+    email = a.email
+    return (
+        a.affiliation_id,
+        a.contract_number,
+        a.group_code,
+        a.status.value,
+        a.civility.value,
+        name.birth_name,
+        name.first_names,
+        name.usage_name,
+        None if email is None else email.value,
+        a.person_key,
+        instant(a.invited_at),
+        instant(a.last_activity_at),
+        day(a.employment_start),
+        None if a.dispense_email is None else a.dispense_email.value,
+        None if link is None else link.token_hash,
+        None if link is None else instant(link.expires_at),
+        a.reminders,
+        _EMPTY_JOURNEY_JSON if a.journey == _NO_JOURNEY else json_text(converter.unstructure(a.journey)),
+        None if a.enrolment is None else a.enrolment.value,
+        day(a.effective_date),
+        None if a.product_level is None else int(a.product_level),
+        a.adhesion_number,
+        json_text(list(a.control_reasons)) if a.control_reasons else _EMPTY_LIST_JSON,
+        _json_or_none(a.dispense),
+        _json_or_none(a.signature),
+        json_text(converter.unstructure(a.covered)) if a.covered else _EMPTY_LIST_JSON,
+        _json_or_none(a.departure),
+        _json_or_none(a.continuation),
+        version,
+    )
+
+
+HISTORY_COLUMNS = ("affiliation_id", "seq", "at", "action", "from_status", "to_status", "actor", "detail")
+"""The columns of :func:`history_values`, in its order."""
+
+
+def history_values(
+    affiliation_id: str, entries: Sequence[HistoryEntry], start: int, instant: Callable[[Any], Any]
+) -> list[tuple[Any, ...]]:
+    """:func:`history_to_rows` as tuples in :data:`HISTORY_COLUMNS` order, for the driver."""
+    return [
+        (
+            affiliation_id,
+            start + i,
+            instant(e.at),
+            e.action.value,
+            None if e.from_status is None else e.from_status.value,
+            e.to_status.value,
+            e.actor,
+            None if e.detail is None else e.detail[:500],
+        )
+        for i, e in enumerate(entries)
+    ]
 
 
 def history_to_rows(affiliation_id: str, entries: Sequence[HistoryEntry], start: int) -> list[dict[str, Any]]:

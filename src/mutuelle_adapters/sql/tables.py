@@ -167,14 +167,18 @@ outbox = Table(
     Column("message_id", String(64), primary_key=True),
     Column("template", String(100), nullable=False),
     Column("recipient", String(254), nullable=False),
-    Column("subject", String(300), nullable=False),
-    Column("body_text", Text, nullable=False),
+    # subject and body_text are NULL while the message waits to be rendered from template, locale and
+    # context (bulk invitations): the outbox adapter renders such a row when it reads it.
+    Column("subject", String(300)),
+    Column("body_text", Text),
     Column("body_html", Text),
     Column("created_at", Instant, nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", Instant),
     Column("sent_at", Instant),
     Column("last_error", String(500)),
+    Column("locale", String(10)),
+    Column("context", JSON),
     Index("ix_outbox_pending", "sent_at", "next_attempt_at", "created_at"),
 )
 

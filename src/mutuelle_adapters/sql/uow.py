@@ -21,6 +21,7 @@ from mutuelle_adapters.email.rendering import MessageRenderer, default_renderer
 from mutuelle_adapters.sql import mapping
 from mutuelle_adapters.sql import tables as t
 from mutuelle_adapters.sql.accounts import SqlAccounts, SqlDunning, SqlMandates
+from mutuelle_adapters.sql.bulk import DriverInsert, json_text
 from mutuelle_adapters.sql.cotisations import SqlCotisations, SqlTariffs, billable_page
 from mutuelle_adapters.strong_auth import AuthChallenge
 from mutuelle_core.affiliation.affiliation import Affiliation
@@ -33,6 +34,7 @@ from mutuelle_core.designation.designation import Designation, DesignationStatus
 from mutuelle_core.errors import ALREADY_EXISTS, CONCURRENCY_CONFLICT, NOT_FOUND
 from mutuelle_core.events import DomainEvent
 from mutuelle_core.ports import Clock, Document, IdGenerator, OutboxEntry, OutgoingMessage
+from mutuelle_core.values.identity import Email
 
 __all__ = ["SqlUnitOfWork", "SqlUnitOfWorkFactory"]
 
@@ -314,16 +316,16 @@ class SqlAffiliations(_Repo):
         """See :class:`mutuelle_core.ports.AffiliationRepository` (one statement per table)."""
         if not affiliations:
             return
-        heads, history = [], []
+        heads = DriverInsert(self.conn, t.affiliations, mapping.AFFILIATION_COLUMNS)
+        history = DriverInsert(self.conn, t.affiliation_history, mapping.HISTORY_COLUMNS)
+        instant, day = heads.instant, heads.day
+        head_rows, history_rows = [], []
         for a in affiliations:
-            row = mapping.affiliation_to_rows(a)
-            row["version"] = 1
-            heads.append(row)
-            history.extend(mapping.history_to_rows(a.affiliation_id, a.history, 0))
+            head_rows.append(mapping.affiliation_values(a, instant, day, 1))
+            history_rows.extend(mapping.history_values(a.affiliation_id, a.history, 0, instant))
             self._uow._record(a.pending_events)
-        self.conn.execute(insert(t.affiliations), heads)
-        if history:
-            self.conn.execute(insert(t.affiliation_history), history)
+        heads.execute(head_rows)
+        history.execute(history_rows)
 
     def update(self, affiliation: Affiliation) -> Affiliation:
         """See :class:`mutuelle_core.ports.AffiliationRepository` (history is append-only)."""
@@ -510,7 +512,7 @@ class SqlAuthChallenges(_Repo):
         return [mapping.challenge_from_row(r) for r in rows]
 
 
-_OUTBOX_INSERT = insert(t.outbox)
+_OUTBOX_COLUMNS = ("message_id", "template", "recipient", "locale", "context", "created_at", "attempts")
 
 
 class SqlOutbox(_Repo):
@@ -521,28 +523,57 @@ class SqlOutbox(_Repo):
         return self.add_many([message])[0]
 
     def add_many(self, messages: Sequence[OutgoingMessage]) -> list[str]:
-        """See :class:`mutuelle_core.ports.Outbox` (one executemany for the batch)."""
-        now = self._uow.clock.now()
-        rows: list[dict[str, Any]] = []
+        """See :class:`mutuelle_core.ports.Outbox` (one executemany for the batch).
+
+        Messages are stored as template, locale and context, and rendered when read (:meth:`pending`,
+        :meth:`get`); the renderer checks each shape of message here, so that a missing template or
+        variable fails in the caller's transaction.
+        """
+        if not messages:
+            return []
+        insert_ = DriverInsert(self.conn, t.outbox, _OUTBOX_COLUMNS)
+        created = insert_.instant(self._uow.clock.now())
+        check, new_id = self._uow.renderer.check, self._uow.ids.new_id
+        rows: list[tuple[Any, ...]] = []
         ids: list[str] = []
         for message in messages:
-            rendered = self._uow.renderer.render(message)
-            ids.append(self._uow.ids.new_id())
+            check(message)
+            message_id = new_id()
+            ids.append(message_id)
             rows.append(
-                {
-                    "message_id": ids[-1],
-                    "template": message.template,
-                    "recipient": str(message.to),
-                    "subject": rendered.subject,
-                    "body_text": rendered.text,
-                    "body_html": rendered.html,
-                    "created_at": now,
-                    "attempts": 0,
-                }
+                (
+                    message_id,
+                    message.template,
+                    message.to.value,
+                    message.locale,
+                    json_text(message.context),
+                    created,
+                    0,
+                )
             )
-        if rows:
-            self.conn.execute(_OUTBOX_INSERT, rows)
+        insert_.execute(rows)
         return ids
+
+    def _require(self, message_id: str) -> None:
+        """``not_found`` unless the message exists (without rendering it)."""
+        c = t.outbox.c
+        if self.conn.execute(select(c.message_id).where(c.message_id == message_id)).first() is None:
+            raise NOT_FOUND(None, what=f"message {message_id}")
+
+    def _entry(self, row: Any) -> OutboxEntry:
+        """The entry of a row, rendered now when it was stored unrendered."""
+        entry = mapping.outbox_from_row(row)
+        if row["body_text"] is not None:
+            return entry
+        rendered = self._uow.renderer.render(
+            OutgoingMessage(
+                template=row["template"],
+                to=Email(row["recipient"]),
+                context=row["context"],
+                locale=row["locale"] or "fr",
+            )
+        )
+        return attrs.evolve(entry, subject=rendered.subject, body_text=rendered.text, body_html=rendered.html)
 
     def pending(self, now: dt.datetime, limit: int = 100) -> Sequence[OutboxEntry]:
         """See :class:`mutuelle_core.ports.Outbox`."""
@@ -553,11 +584,11 @@ class SqlOutbox(_Repo):
             .order_by(c.created_at, c.message_id)
             .limit(limit)
         ).mappings()
-        return [mapping.outbox_from_row(r) for r in rows]
+        return [self._entry(r) for r in rows]
 
     def mark_sent(self, message_id: str, at: dt.datetime) -> bool:
         """See :class:`mutuelle_core.ports.Outbox`."""
-        self.get(message_id)
+        self._require(message_id)
         c = t.outbox.c
         result = self.conn.execute(
             update(t.outbox)
@@ -568,7 +599,7 @@ class SqlOutbox(_Repo):
 
     def mark_failed(self, message_id: str, error: str, retry_at: dt.datetime) -> None:
         """See :class:`mutuelle_core.ports.Outbox`."""
-        self.get(message_id)
+        self._require(message_id)
         c = t.outbox.c
         self.conn.execute(
             update(t.outbox)
@@ -583,12 +614,12 @@ class SqlOutbox(_Repo):
         )
         if row is None:
             raise NOT_FOUND(None, what=f"message {message_id}")
-        return mapping.outbox_from_row(row)
+        return self._entry(row)
 
     def all(self) -> list[OutboxEntry]:
         """Every message, oldest first (for tests and the demo)."""
         rows = self.conn.execute(select(t.outbox).order_by(t.outbox.c.created_at, t.outbox.c.message_id))
-        return [mapping.outbox_from_row(r) for r in rows.mappings()]
+        return [self._entry(r) for r in rows.mappings()]
 
 
 class SqlDocuments(_Repo):

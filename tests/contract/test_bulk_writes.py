@@ -1,0 +1,91 @@
+"""Contract tests of the bulk writes (bulk invitations): what ``add_many`` stores reads back the same."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+from mutuelle_adapters.email.rendering import default_renderer
+from mutuelle_core.affiliation.affiliation import Affiliation
+from mutuelle_core.ports import OutgoingMessage
+from mutuelle_core.values.identity import Civility, Email, PersonName
+from tests.conftest import Backend
+from tests.contract.test_backbone_ports import contract, employer
+
+
+def invitation(n: int, backend: Backend, **changes: object) -> Affiliation:
+    aff = Affiliation.invite(
+        affiliation_id=f"aff-{n}",
+        contract_number="M1000304",
+        group_code="A2",
+        civility=Civility.MME,
+        name=PersonName("Lefèvre", f"Anaïs{'a' * n}"),
+        email=Email.parse(f"anais.{n}@example.fr"),
+        token=f"token-{n}",
+        validity_months=3,
+        now=backend.clock.now(),
+        actor="corr-1",
+    )
+    return attrs.evolve(aff, **changes)
+
+
+def test_add_many_affiliations_reads_back_as_added(backend: Backend) -> None:
+    with backend.uow() as uow:
+        uow.employers.add(employer())
+        uow.contracts.add(contract())
+        uow.commit()
+    added = [
+        invitation(1, backend),
+        invitation(
+            2,
+            backend,
+            name=PersonName("Lefèvre", "Zoé", usage_name="Martin--Noël"),
+            employment_start=dt.date(2026, 6, 1),
+            dispense_email=Email.parse("dispenses@example.fr"),
+            control_reasons=("pièce illisible", "RIB absent"),
+            email=None,
+        ),
+    ]
+    with backend.uow() as uow:
+        uow.affiliations.add_many(added)
+        uow.commit()
+        events = uow.collect_events()
+    assert [e.affiliation_id for e in events] == ["aff-1", "aff-2"]  # type: ignore[attr-defined]
+    with backend.uow() as uow:
+        for aff in added:
+            assert uow.affiliations.get(aff.affiliation_id) == attrs.evolve(aff, version=1, pending_events=())
+        assert uow.affiliations.find_by_link(added[0].link.token_hash).affiliation_id == "aff-1"  # type: ignore[union-attr]
+
+
+def test_add_many_messages_are_rendered_when_read(backend: Backend) -> None:
+    messages = [
+        OutgoingMessage(
+            template="affiliation_invitation",
+            to=Email.parse(f"anais.{n}@example.fr"),
+            context={
+                "first_name": f"Anaïs {n}",
+                "employer": "REDWATER",
+                "contract": "M1000304",
+                "link": f"https://salarie.example/affiliation?jeton=t{n}",
+                "expires_at": "2026-08-04T07:30:00+00:00",
+                "reinvitation": n == 2,
+            },
+        )
+        for n in (1, 2)
+    ]
+    with backend.uow() as uow:
+        ids = uow.outbox.add_many(messages)
+        uow.commit()
+    with backend.uow() as uow:
+        pending = {e.message_id: e for e in uow.outbox.pending(backend.clock.now())}
+        for message_id, message in zip(ids, messages, strict=True):
+            expected = default_renderer().render(message)
+            for entry in (pending[message_id], uow.outbox.get(message_id)):
+                assert (entry.template, entry.recipient) == ("affiliation_invitation", str(message.to))
+                assert (entry.subject, entry.body_text, entry.body_html) == (
+                    expected.subject,
+                    expected.text,
+                    expected.html,
+                )
+        assert uow.outbox.mark_sent(ids[0], backend.clock.now()) is True
