@@ -12,7 +12,10 @@ The billing run's reads and writes are made for volume:
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Collection, Sequence
+from itertools import chain
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -67,23 +70,116 @@ def _date(text: str | None) -> dt.date | None:
     return found
 
 
-def _range(data: dict[str, Any]) -> DateRange:
-    start = _date(data["start"])
-    assert start is not None
-    return DateRange(start, _date(data.get("end")))
+_RANGES: dict[tuple[str, str | None], DateRange] = {}
 
 
-def _people(covered: list[dict[str, Any]]) -> tuple[CoveredPerson, ...]:
-    return tuple(
-        CoveredPerson(
-            person_id=b["beneficiary_id"],
-            category=_CATEGORY[b["details"]["kind"]],
-            period=_range(b["period"]),
-            birth_date=_date(b["details"].get("birth_date")),
-            birth_rank=b["details"].get("birth_rank"),
+def _range(start: str, end: str | None) -> DateRange:
+    """Periods repeat a lot too (and ``DateRange`` is immutable): build each once."""
+    found = _RANGES.get((start, end))
+    if found is None:
+        if len(_RANGES) > 100_000:
+            _RANGES.clear()
+        first = _date(start)
+        assert first is not None
+        found = _RANGES[(start, end)] = DateRange(first, _date(end))
+    return found
+
+
+def _people(covered: list[Any]) -> tuple[CoveredPerson, ...]:
+    if covered and type(covered[0]) is not dict:
+        return _flat_people(covered)
+    out = []
+    for b in covered:
+        details, period = b["details"], b["period"]
+        out.append(
+            CoveredPerson(
+                person_id=b["beneficiary_id"],
+                category=_CATEGORY[details["kind"]],
+                period=_range(period["start"], period.get("end")),
+                birth_date=_date(details.get("birth_date")),
+                birth_rank=details.get("birth_rank"),
+            )
         )
-        for b in covered
-    )
+    return tuple(out)
+
+
+def _flat_people(flat: list[Any]) -> tuple[CoveredPerson, ...]:
+    """The people of ``_FLAT_FIELDS`` values, beneficiary after beneficiary."""
+    out = []
+    for i in range(0, len(flat), 6):
+        person_id, kind, start, end, birth_date, birth_rank = flat[i : i + 6]
+        out.append(
+            CoveredPerson(
+                person_id=person_id,
+                category=_CATEGORY[kind],
+                period=_range(start, end),
+                birth_date=_date(birth_date),
+                birth_rank=birth_rank,
+            )
+        )
+    return tuple(out)
+
+
+_FLAT_FIELDS = (
+    "beneficiary_id",
+    "details.kind",
+    "period.start",
+    "period.end",
+    "details.birth_date",
+    "details.birth_rank",
+)
+_FLAT_UP_TO = 4
+"""SQLite flattens the fields billing reads of up to this many beneficiaries (a larger household comes
+whole): decoding those few values costs a fraction of decoding the whole ``covered`` JSON."""
+
+
+def _sqlite_covered() -> str:
+    def paths(count: int) -> str:
+        return ", ".join(f"'$[{i}].{field}'" for i in range(count) for field in _FLAT_FIELDS)
+
+    flat = " ".join(f"WHEN {n} THEN json_extract(covered, {paths(n)})" for n in range(1, _FLAT_UP_TO + 1))
+    return f"CASE json_array_length(covered) WHEN 0 THEN NULL {flat} ELSE covered END"
+
+
+# One narrow SELECT per dialect, run through the driver (no SQLAlchemy result processing): the JSON
+# fields billing needs are extracted by the database; ``covered`` (a list) is decoded here, flattened
+# first on SQLite (on PostgreSQL, whose ``json`` operators parse the text again at each step, that
+# costs more than it saves). Dates come back as ISO text on both (parsed once each by ``_date``).
+_PAGE_COLUMNS = (
+    "affiliation_id, contract_number, status, group_code, adhesion_number, product_level, {effective}, "
+    "{birth_date}, {regime}, {covered}, {last_day}, {kind}, {cont_start}, {cont_end} FROM affiliations"
+)
+_SQLITE_PAGE = "SELECT " + _PAGE_COLUMNS.format(
+    effective="effective_date",
+    birth_date="json_extract(journey, '$.personal.birth_date')",
+    regime="json_extract(journey, '$.regime')",
+    covered=_sqlite_covered(),
+    last_day="json_extract(departure, '$.last_day')",
+    kind="json_extract(continuation, '$.kind')",
+    cont_start="json_extract(continuation, '$.period.start')",
+    cont_end="json_extract(continuation, '$.period.end')",
+)
+_POSTGRES_PAGE = "SELECT " + _PAGE_COLUMNS.format(
+    effective="effective_date::text",
+    birth_date="json_extract_path_text(journey, 'personal', 'birth_date')",
+    regime="json_extract_path_text(journey, 'regime')",
+    covered="covered::text",
+    last_day="json_extract_path_text(departure, 'last_day')",
+    kind="json_extract_path_text(continuation, 'kind')",
+    cont_start="json_extract_path_text(continuation, 'period', 'start')",
+    cont_end="json_extract_path_text(continuation, 'period', 'end')",
+)
+_PAGE_QUERIES = {
+    # (first page, next pages): pysqlite's qmark, psycopg's format parameters
+    "sqlite": (
+        _SQLITE_PAGE + " ORDER BY affiliation_id LIMIT ?",
+        _SQLITE_PAGE + " WHERE affiliation_id > ? ORDER BY affiliation_id LIMIT ?",
+    ),
+    "postgresql": (
+        _POSTGRES_PAGE + " ORDER BY affiliation_id LIMIT %s",
+        _POSTGRES_PAGE + " WHERE affiliation_id > %s ORDER BY affiliation_id LIMIT %s",
+    ),
+}
 
 
 def billable_page(conn: Connection, cursor: str | None, limit: int) -> list[BillableAffiliation]:
@@ -93,25 +189,13 @@ def billable_page(conn: Connection, cursor: str | None, limit: int) -> list[Bill
     index and sorts every match for each page (quadratic over a run); walking the primary key keeps
     each page's cost proportional to its size.
     """
-    a = t.affiliations.c
     out: list[BillableAffiliation] = []
+    first, after = _PAGE_QUERIES[conn.dialect.name]
     while len(out) < limit:
-        query = select(
-            a.affiliation_id,
-            a.contract_number,
-            a.status,
-            a.group_code,
-            a.adhesion_number,
-            a.product_level,
-            a.effective_date,
-            a.journey,
-            a.covered,
-            a.departure,
-            a.continuation,
-        )
-        if cursor is not None:
-            query = query.where(a.affiliation_id > cursor)
-        rows = conn.execute(query.order_by(a.affiliation_id).limit(limit - len(out))).all()
+        if cursor is None:
+            rows = conn.exec_driver_sql(first, (limit - len(out),)).fetchall()
+        else:
+            rows = conn.exec_driver_sql(after, (cursor, limit - len(out))).fetchall()
         if not rows:
             break
         cursor = rows[-1][0]
@@ -120,56 +204,117 @@ def billable_page(conn: Connection, cursor: str | None, limit: int) -> list[Bill
 
 
 def _project(rows: Sequence[Any], out: list[BillableAffiliation]) -> None:
-    append = out.append
+    append, loads, date = out.append, json.loads, _date
     for row in rows:
-        if row[2] not in _BILLABLE_SET:
+        aff_id, number, status, group, adhesion, level, effective, birth, regime, covered = row[:10]
+        if status not in _BILLABLE_SET:
             continue
-        aff_id, number, status, group, adhesion, level, effective, journey, covered, departure, cont = row
-        personal = journey.get("personal") if journey else None
+        last_day, kind, cont_start, cont_end = row[10:]
         append(
             BillableAffiliation(
-                affiliation_id=aff_id,
-                contract_number=number,
-                status=_STATUS[status],
-                group_code=group,
-                member_id=adhesion or aff_id,
-                level=None if level is None else _LEVEL[level],
-                effective_date=effective,
-                birth_date=_date(personal.get("birth_date")) if personal else None,
-                alsace_moselle=bool(journey) and journey.get("regime") == "alsace_moselle",
-                beneficiaries=_people(covered) if covered else (),
-                departure_last_day=_date(departure["last_day"]) if departure else None,
-                continuation_kind=_KIND[cont["kind"]] if cont else None,
-                continuation_period=_range(cont["period"]) if cont else None,
+                aff_id,
+                number,
+                _STATUS[status],
+                group,
+                adhesion or aff_id,
+                None if level is None else _LEVEL[level],
+                date(effective),
+                date(birth),
+                regime == "alsace_moselle",
+                _people(loads(covered) or []) if covered and covered != "[]" else (),
+                date(last_day),
+                None if kind is None else _KIND[kind],
+                None if cont_start is None else _range(cont_start, cont_end),
             )
         )
+
+
+_COPY_TYPES = frozenset({str, int, dt.date})
+"""Values written as COPY text by ``str``: no ``None``, ``bool``, ``datetime`` nor anything else."""
 
 
 def bulk_insert(conn: Connection, table: Table, rows: Sequence[Row]) -> None:
     """Insert many rows of plain values fast, in the connection's transaction.
 
-    PostgreSQL with psycopg: ``COPY ... FROM STDIN`` (several times faster than any ``INSERT``).
-    SQLite: the driver's own ``executemany`` with named parameters, which skips SQLAlchemy's
-    per-row parameter processing (the values are already ``str``, ``int`` and ``date``). Elsewhere:
-    ``conn.execute(insert(table), rows)``. Constraints are checked all the same.
+    Every row has the keys of the first. PostgreSQL with psycopg: ``COPY ... FROM STDIN``, the text
+    written here in one piece when every value is a ``str``, ``int`` or ``date`` free of the
+    characters COPY escapes, row by row through psycopg otherwise. SQLite: the driver's own
+    ``executemany`` with positional parameters, which skips SQLAlchemy's per-row parameter processing
+    (the values are already ``str``, ``int`` and ``date``). Elsewhere: ``conn.execute(insert(table),
+    rows)``. Constraints are checked all the same.
     """
     if not rows:
         return
     columns = list(rows[0])
+    values = list(map(itemgetter(*columns), rows)) if len(columns) > 1 else [(r[columns[0]],) for r in rows]
+    names = ", ".join(f'"{c}"' for c in columns)
     dialect = conn.dialect
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        if not conn.in_transaction():  # the driver's COPY alone would not begin SQLAlchemy's transaction,
+            conn.begin()  # whose commit would then do nothing (the unit of work's first write lost)
         driver = conn.connection.driver_connection
         assert driver is not None
-        names = ", ".join(f'"{c}"' for c in columns)
         with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row[c] for c in columns])
+            text = _copy_text(values, len(columns))
+            if text is not None:
+                copy.write(text)
+            else:
+                for row in values:
+                    copy.write_row(row)
     elif dialect.name == "sqlite":
-        names = ", ".join(f'"{c}"' for c in columns)
-        params = ", ".join(f":{c}" for c in columns)
-        conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({params})", list(rows))  # noqa: S608 (table and column names from our schema)
+        days = [i for i, value in enumerate(values[0]) if type(value) is dt.date]
+        if days:  # as SQLAlchemy's Date stores them (sqlite3's own date adapter is deprecated)
+            values = [_iso_days(row, days) for row in values]
+        _sqlite_insert(conn, table.name, names, len(columns), values)
     else:
         conn.execute(insert(table), rows)
+
+
+_SQLITE_MAX_VARIABLES = 999
+"""SQLite's smallest limit on parameters per statement (32766 since 3.32): rows per ``INSERT``."""
+
+
+def _sqlite_insert(
+    conn: Connection, table: str, names: str, width: int, values: list[tuple[Any, ...]]
+) -> None:
+    """Multi-row ``INSERT ... VALUES (...), (...)`` statements: a third faster than one row each."""
+    per_statement = max(1, _SQLITE_MAX_VARIABLES // width)
+    one = "(" + ", ".join("?" * width) + ")"
+    full = len(values) // per_statement * per_statement
+    flat = list(chain.from_iterable(values))
+    size = per_statement * width
+    if full:
+        many = ", ".join([one] * per_statement)
+        conn.exec_driver_sql(
+            f"INSERT INTO {table} ({names}) VALUES {many}",  # noqa: S608 (table and column names from our schema)
+            [tuple(flat[start : start + size]) for start in range(0, full * width, size)],
+        )
+    if full < len(values):
+        rest = ", ".join([one] * (len(values) - full))
+        conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES {rest}", tuple(flat[full * width :]))  # noqa: S608
+
+
+def _iso_days(row: tuple[Any, ...], days: list[int]) -> tuple[Any, ...]:
+    out = list(row)
+    for i in days:
+        if type(out[i]) is dt.date:
+            out[i] = out[i].isoformat()
+    return tuple(out)
+
+
+def _copy_text(values: list[tuple[Any, ...]], width: int) -> str | None:
+    """The rows in COPY's text format, or ``None`` when a value would need escaping or a ``NULL``."""
+    if not _COPY_TYPES.issuperset(map(type, chain.from_iterable(values))):
+        return None
+    text = "\n".join(["\t".join(map(str, row)) for row in values]) + "\n"
+    if (
+        text.count("\t") != len(values) * (width - 1)
+        or text.count("\n") != len(values)
+        or "\\" in text
+        or "\r" in text
+    ):
+        return None
+    return text
 
 
 class _Repo:

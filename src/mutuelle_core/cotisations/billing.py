@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import cast
 
 import attrs
 
@@ -198,6 +199,7 @@ def snapshots_for(
 
 
 _EMPLOYER, _MEMBER = Payer.EMPLOYER, Payer.MEMBER
+_EMPLOYER_VALUE, _MEMBER_VALUE = _EMPLOYER.value, _MEMBER.value
 _PAYROLL = CollectionChannel.PAYROLL_DEDUCTION
 
 
@@ -215,16 +217,94 @@ class _Batch:
         self.errors: list[tuple[str, str]] = []
 
 
-def _cents_of(line: CotisationLine, cache: dict[int, int]) -> int:
-    # the engine shares its Money instances: convert each once
-    money = line.amount
-    found = cache.get(id(money))
-    if found is None:
-        found = cache[id(money)] = money.to_cents()
-        if len(cache) > 100_000:
-            cache.clear()
-            cache[id(money)] = found
-    return found
+_Spec = tuple[int, int, str, str, str, int]
+"""One row of a priced household: (index of the person, product, payer, channel, category, cents);
+the person is the insured at index 0, then the beneficiaries in order."""
+_Priced = tuple[tuple[_Spec, ...], int, int] | None
+"""A priced household: its rows, the employer's and the member's totals; ``None`` bills nothing."""
+_Key = tuple[object, ...]
+
+MAX_MEMOISED_HOUSEHOLDS = 50_000
+"""How many household shapes a run keeps priced (then it starts again): memory stays bounded."""
+
+
+def _household(member: BillableAffiliation, pricing: ContractPricing) -> _Key:
+    """Everything the lines of ``member`` depend on, except who the people are.
+
+    Two affiliations of a contract with the same key get the same lines, person for person (by
+    position), in the month of the run: the key holds every input of :func:`snapshots_for` and of the
+    engine but the ids (the affiliation, the adhesion, the beneficiaries), birth dates only when the
+    grid prices by age or ranks children, and then the order of the beneficiaries' ids, which breaks
+    ties between children born the same day.
+    """
+    people = member.beneficiaries
+    by_age, by_rank = pricing.prices_by_age, pricing.prices_by_child_rank
+    shape: tuple[object, ...] = ()
+    if people:
+        if by_age or by_rank:
+            shape = tuple(
+                (p.category._value_, p.period.start, p.period.end, p.birth_date, p.birth_rank) for p in people
+            )
+            if by_rank:
+                ids = [p.person_id for p in people]
+                shape += (tuple(sorted(range(len(ids)), key=ids.__getitem__)),)
+        else:
+            shape = tuple((p.category._value_, p.period.start, p.period.end) for p in people)
+    period = member.continuation_period
+    kind = member.continuation_kind
+    return (
+        member.contract_number,
+        member.status._value_,
+        member.group_code,
+        member.level,
+        member.effective_date,
+        member.departure_last_day,
+        None if kind is None else kind._value_,
+        None if period is None else period.start,
+        None if period is None else period.end,
+        member.alsace_moselle,
+        member.birth_date if by_age else None,
+        shape,
+    )
+
+
+def _price(member: BillableAffiliation, pricing: ContractPricing, month: Month) -> _Priced:
+    """Price one affiliation through the engine, as a household (rows by person index, merged).
+
+    A line whose key ``(person, product, payer, channel)`` appears in two covers of the month (active,
+    then Evin) is one row, the sum of both.
+
+    Raises:
+        DomainError: what :func:`snapshots_for` and the engine raise.
+    """
+    snapshots = snapshots_for(member, pricing.rules, month)
+    if not snapshots:
+        return None
+    lines: list[CotisationLine] = []
+    for snapshot in snapshots:
+        lines.extend(pricing.lines_for(snapshot, month))
+    if not lines:
+        return None
+    index = {member.member_id: 0}
+    for i, person in enumerate(member.beneficiaries, 1):
+        index.setdefault(person.person_id, i)
+    rows: dict[tuple[int, int, str, str], list[object]] = {}
+    employer_total = member_total = 0
+    for line in lines:
+        cents = line.amount.to_cents()
+        payer, channel = line.payer, line.channel
+        key = (index[line.person_id], line.product.value, payer.value, channel.value)
+        row = rows.get(key)
+        if row is None:
+            rows[key] = [*key, line.category.value, cents]
+        else:  # the same key in two covers of the month (active, then Evin): one line
+            row[5] = cast(int, row[5]) + cents
+        if payer is _EMPLOYER or channel is _PAYROLL:
+            employer_total += cents
+        else:
+            member_total += cents
+    specs = tuple(cast(_Spec, tuple(row)) for row in rows.values())
+    return specs, employer_total, member_total
 
 
 def _bill_one(
@@ -235,62 +315,70 @@ def _bill_one(
     run_id: str,
     due_date: dt.date,
     batch: _Batch,
-    cents_cache: dict[int, int],
+    memo: dict[_Key, _Priced],
 ) -> None:
-    snapshots = snapshots_for(member, pricing.rules, month)
-    if not snapshots:
+    aff_id, number, member_id = member.affiliation_id, member.contract_number, member.member_id
+    people = member.beneficiaries
+    ids = [member_id]
+    if people:
+        ids.extend([p.person_id for p in people])
+    if len(ids) == 1 or len(set(ids)) == len(ids):
+        household = _household(member, pricing)
+        if household in memo:
+            priced = memo[household]
+        else:
+            priced = _price(member, pricing, month)
+            if len(memo) >= MAX_MEMOISED_HOUSEHOLDS:
+                memo.clear()
+            memo[household] = priced
+    else:  # one id for two people: its lines merge by id, unlike a household's (not memoised)
+        priced = _price(member, pricing, month)
+    if priced is None:
         return
-    lines: list[CotisationLine] = []
-    for snapshot in snapshots:
-        lines.extend(pricing.lines_for(snapshot, month))
-    if not lines:
-        return
-    aff_id, number = member.affiliation_id, member.contract_number
-    rows: dict[tuple[str, int, str, str], Row] = {}
-    employer_total = member_total = 0
-    for line in lines:
-        cents = _cents_of(line, cents_cache)
-        payer, channel = line.payer, line.channel
-        line_key = (line.person_id, line.product.value, payer.value, channel.value)
-        row = rows.get(line_key)
-        if row is None:
-            rows[line_key] = {
+    specs, employer_total, member_total = priced
+    append = batch.lines.append
+    for person, product, payer, channel, category, cents in specs:
+        append(
+            {
                 "affiliation_id": aff_id,
                 "month": key,
-                "person_id": line.person_id,
-                "product": line_key[1],
-                "payer": line_key[2],
-                "channel": line_key[3],
+                "person_id": ids[person],
+                "product": product,
+                "payer": payer,
+                "channel": channel,
                 "run_id": run_id,
                 "contract_number": number,
-                "member_id": line.member_id,
-                "category": line.category.value,
+                "member_id": member_id,
+                "category": category,
                 "amount_cents": cents,
             }
-        else:  # the same key in two covers of the month (active, then Evin): one line
-            row["amount_cents"] += cents
-        if payer is _EMPLOYER or channel is _PAYROLL:
-            employer_total += cents
-        else:
-            member_total += cents
-    batch.lines.extend(rows.values())
-    for payer, payer_id, amount in (
-        (_EMPLOYER, number, employer_total),
-        (_MEMBER, member.member_id, member_total),
-    ):
-        if amount:
-            batch.schedule.append(
-                {
-                    "affiliation_id": aff_id,
-                    "month": key,
-                    "payer": payer.value,
-                    "run_id": run_id,
-                    "contract_number": number,
-                    "payer_id": payer_id,
-                    "due_date": due_date,
-                    "amount_cents": amount,
-                }
-            )
+        )
+    if employer_total:
+        batch.schedule.append(
+            {
+                "affiliation_id": aff_id,
+                "month": key,
+                "payer": _EMPLOYER_VALUE,
+                "run_id": run_id,
+                "contract_number": number,
+                "payer_id": number,
+                "due_date": due_date,
+                "amount_cents": employer_total,
+            }
+        )
+    if member_total:
+        batch.schedule.append(
+            {
+                "affiliation_id": aff_id,
+                "month": key,
+                "payer": _MEMBER_VALUE,
+                "run_id": run_id,
+                "contract_number": number,
+                "payer_id": member_id,
+                "due_date": due_date,
+                "amount_cents": member_total,
+            }
+        )
     batch.billed += 1
     batch.amount += employer_total + member_total
 
@@ -339,7 +427,7 @@ def bill(
             uow.commit()
         pricings: dict[str, ContractPricing | None] = {}
         due_dates: dict[str, dt.date] = {}
-        cents_cache: dict[int, int] = {}
+        memo: dict[_Key, _Priced] = {}
         already = schedule_lines = unbilled = 0
         errors: list[tuple[str, str]] = []
         while True:
@@ -365,7 +453,7 @@ def bill(
                 try:
                     if pricing is None:
                         raise BILLING_TARIFF_MISSING("contract_number", contract=number)
-                    _bill_one(member, pricing, month, key, run.run_id, due_dates[number], batch, cents_cache)
+                    _bill_one(member, pricing, month, key, run.run_id, due_dates[number], batch, memo)
                 except DomainError as error:
                     unbilled += 1
                     if len(errors) < MAX_REPORTED_ERRORS:

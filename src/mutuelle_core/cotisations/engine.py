@@ -308,6 +308,13 @@ class ContractPricing:
     It holds caches but no state a result depends on: two calls with the same inputs give the same
     lines.
 
+    Attributes:
+        prices_by_age: a birth date can pick a price (the grid has age bands); otherwise birth dates
+            change no line.
+        prices_by_child_rank: a child's rank (eldest first, twins by rang de naissance) can change a
+            line (rank lines in the grid, or ``rules.free_from_child_rank``); otherwise the order of
+            the children changes no line.
+
     Args:
         grid: the contract's tariff grid.
         rules: the contract's cotisation rules.
@@ -334,6 +341,8 @@ class ContractPricing:
         "_uncapped",
         "ceilings",
         "grid",
+        "prices_by_age",
+        "prices_by_child_rank",
         "rules",
     )
 
@@ -368,6 +377,10 @@ class ContractPricing:
         for entry in compiled.values():
             if entry.cents is not None:
                 self._check_fixed_share(entry.line, entry.cents)
+        self.prices_by_age = any(e.age_min is not None for e in compiled.values())
+        self.prices_by_child_rank = rules.free_from_child_rank is not None or any(
+            e.rank_first is not None for e in compiled.values()
+        )
 
     # -- checks ----------------------------------------------------------------------------------
 
