@@ -7,8 +7,9 @@ Test doubles with the same surface (a settable clock, sequential ids, predictabl
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
-import uuid
+import time
 from zoneinfo import ZoneInfo
 
 __all__ = ["PARIS", "SecretTokens", "SystemClock", "UuidGenerator"]
@@ -29,11 +30,22 @@ class SystemClock:
 
 
 class UuidGenerator:
-    """Random UUID4 identifiers."""
+    """Time-ordered UUIDs (RFC 9562 version 7): 48 bits of Unix milliseconds, then 74 random bits.
+
+    Rows created one after the other get neighbouring keys, so inserting them appends to the primary
+    key's index instead of touching a random page of it (bulk invitations write 100,000 at once).
+    """
 
     def new_id(self) -> str:
-        """A fresh UUID4, as text."""
-        return str(uuid.uuid4())
+        """A fresh UUID7, as text (``xxxxxxxx-xxxx-7xxx-yxxx-xxxxxxxxxxxx``)."""
+        value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10))
+        value = value & _UUID7_CLEAR | _UUID7_SET
+        h = f"{value:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_UUID7_CLEAR = ~(0xF << 76 | 0x3 << 62)
+_UUID7_SET = 0x7 << 76 | 0x2 << 62
 
 
 class SecretTokens:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import hmac
 import unicodedata
 from typing import Any
@@ -248,13 +249,6 @@ class Affiliation:
         key: str | None = None,
     ) -> Affiliation:
         """A new invitation (affiliation simple) with its link (``key``: the precomputed :func:`person_key`)."""
-        entry = HistoryEntry(
-            at=now,
-            action=Action.INVITE,
-            from_status=None,
-            to_status=AffiliationStatus.INVITED,
-            actor=actor,
-        )
         return cls(
             affiliation_id=affiliation_id,
             contract_number=contract_number,
@@ -269,7 +263,8 @@ class Affiliation:
             employment_start=employment_start,
             dispense_email=dispense_email,
             link=AffiliationLink(hash_token(token), add_months_dt(now, validity_months)),
-            history=(entry,),
+            journey=_NO_JOURNEY,
+            history=_invitation_history(now, actor),
             pending_events=(
                 AffiliationChanged(
                     occurred_at=now,
@@ -748,6 +743,21 @@ def _end_all(
 _KEEPS_STATE = frozenset({Action.ADD_BENEFICIARY, Action.RADIATE_BENEFICIARY})
 
 
+_NO_JOURNEY = Journey()
+"""The journey of a new invitation (frozen, so one instance serves every invitation)."""
+
+
+@functools.lru_cache(maxsize=16)
+def _invitation_history(now: dt.datetime, actor: str) -> tuple[HistoryEntry, ...]:
+    """The history of a new invitation (shared by the invitations of one file: entries are frozen)."""
+    return (
+        HistoryEntry(
+            at=now, action=Action.INVITE, from_status=None, to_status=AffiliationStatus.INVITED, actor=actor
+        ),
+    )
+
+
+@functools.lru_cache(maxsize=64)
 def add_months_dt(moment: dt.datetime, months: int) -> dt.datetime:
     """``moment`` plus whole calendar months (same time of day, clamped to the month's end)."""
     day = add_months(moment.date(), months)

@@ -277,8 +277,23 @@ def strip_accents(text: str) -> str:
     >>> strip_accents("LEFÈVRE-CŒUR Ærø Straße")
     'LEFEVRE-COEUR AEro Strasse'
     """
+    if text.isascii():
+        return text
+    if _LATIN_TEXT.fullmatch(text):
+        return text.translate(_LATIN_STRIPPED)
+    return _strip_accents_fully(text)
+
+
+def _strip_accents_fully(text: str) -> str:
+    """:func:`strip_accents` without its fast paths."""
     decomposed = unicodedata.normalize("NFD", text.translate(_LIGATURES))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# Text made of Latin-1 and Latin Extended-A characters (no combining mark) loses its accents one
+# precomposed character at a time: a translation table built with the full function does it at once.
+_LATIN_TEXT = re.compile("[\u0000-\u017f]*")
+_LATIN_STRIPPED = {c: _strip_accents_fully(chr(c)) for c in range(0x80, 0x180)}
 
 
 @attrs.frozen

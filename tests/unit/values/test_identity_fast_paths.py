@@ -16,6 +16,8 @@ from mutuelle_core.values.identity import (
     _is_name_letter,
     _parse_email,
     _parse_email_fully,
+    _strip_accents_fully,
+    strip_accents,
 )
 
 
@@ -63,3 +65,10 @@ EMAIL_ALPHABET = st.sampled_from([*"aZ09.-_+@ ", "xn--", "é", "..", "@@"])
 @example(" a@b.fr")
 def test_email_fast_path(text: str) -> None:
     assert outcome(_parse_email, text) == outcome(_parse_email_fully, text)
+
+
+@given(st.text(st.characters(max_codepoint=0x36F)))
+@example("LEFÈVRE-CŒUR Ærø Straße")
+@example("Noe\u0308l")
+def test_strip_accents_fast_paths(text: str) -> None:
+    assert strip_accents(text) == _strip_accents_fully(text)
