@@ -144,6 +144,7 @@ class OutboxRelay:
         """
         with self.uow_factory() as uow:
             due = list(uow.outbox.pending(self.clock.now(), self.batch_size))
+            uow.commit()  # keeps what reading recorded (a message put aside because it cannot be rendered)
         sent = failed = given_up = skipped = 0
         for entry in due:
             try:

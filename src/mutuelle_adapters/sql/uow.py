@@ -9,6 +9,7 @@ work then rolls back as a whole).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Collection, Sequence
 from types import TracebackType
 from typing import Any, Self
@@ -35,6 +36,12 @@ from mutuelle_core.errors import ALREADY_EXISTS, CONCURRENCY_CONFLICT, NOT_FOUND
 from mutuelle_core.events import DomainEvent
 from mutuelle_core.ports import Clock, Document, IdGenerator, OutboxEntry, OutgoingMessage
 from mutuelle_core.values.identity import Email
+
+logger = logging.getLogger(__name__)
+
+RENDER_RETRY_DELAY = dt.timedelta(days=1)
+"""A stored message that cannot be rendered (a template changed since) is put aside this long, with
+its error recorded, so that the messages behind it are still sent."""
 
 __all__ = ["SqlUnitOfWork", "SqlUnitOfWorkFactory"]
 
@@ -584,7 +591,22 @@ class SqlOutbox(_Repo):
             .order_by(c.created_at, c.message_id)
             .limit(limit)
         ).mappings()
-        return [self._entry(r) for r in rows]
+        entries = []
+        for row in rows.all():
+            try:
+                entries.append(self._entry(row))
+            except Exception as exc:  # one message that cannot be rendered must not block the queue
+                logger.exception("outbox message %s cannot be rendered", row["message_id"])
+                self.conn.execute(
+                    update(t.outbox)
+                    .where(c.message_id == row["message_id"])
+                    .values(
+                        attempts=c.attempts + 1,
+                        last_error=f"rendu impossible : {type(exc).__name__}: {exc}"[:500],
+                        next_attempt_at=now + RENDER_RETRY_DELAY,
+                    )
+                )
+        return entries
 
     def mark_sent(self, message_id: str, at: dt.datetime) -> bool:
         """See :class:`mutuelle_core.ports.Outbox`."""
