@@ -395,3 +395,17 @@ def test_control_sums_are_exact_and_the_file_always_validates(items: list[Direct
     billed = {i.end_to_end_id: (str(i.amount.amount), i.account.iban, str(i.rum)) for i in items}
     read = {t["e2e"]: (t["amount"], t["iban"], t["rum"]) for b in blocks for t in b["transactions"]}
     assert read == billed
+
+
+def test_a_document_outside_the_schema_is_refused_without_the_value_at_fault() -> None:
+    from mutuelle_adapters.files.sepa import _validate
+
+    m = mandate("RUM-1", "Anaïs Lefèvre", "FR7630006000011234567890189")
+    good = build([debit(m, "E2E-1", "36.00")]).content
+    bad = good.replace(b"<IBAN>FR7630006000011234567890189</IBAN>", b"<IBAN>FR76 3000 6000 0112 3456</IBAN>")
+    assert bad != good
+    with pytest.raises(DomainError) as refused:
+        _validate(bad)
+    assert refused.value.code == "sepa_file.schema_invalid"
+    assert "FR76" not in refused.value.message() and "3000" not in refused.value.message()
+    assert schema().is_valid(good.decode()) and not schema().is_valid(bad.decode())  # xmlschema agrees

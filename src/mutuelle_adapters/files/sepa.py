@@ -51,6 +51,7 @@ from typing import Final
 
 import attrs
 import xmlschema
+from lxml import etree
 
 from mutuelle_core.cotisations.mandates import (
     NAME_MAX_LENGTH,
@@ -286,11 +287,23 @@ def _transaction(parent: ET.Element, instruction: DirectDebitInstruction) -> Non
     _sub(_sub(tx, "RmtInf"), "Ustrd", instruction.remittance_info)
 
 
+@functools.cache
+def _fast_schema() -> etree.XMLSchema:
+    """The same XSD compiled by libxml2 (lxml): it validates a file of a million direct debits in
+    seconds, where the pure-Python :func:`schema` takes many minutes."""
+    resource = importlib.resources.files("sepaxml").joinpath(_SCHEMA_RESOURCE)
+    with importlib.resources.as_file(resource) as path:
+        return etree.XMLSchema(etree.parse(str(path)))
+
+
 def _validate(content: bytes) -> None:
-    for error in schema().iter_errors(content.decode("utf-8")):
-        # the reason only, never the value at fault (it may be an IBAN or a name)
-        reason = (error.reason or "").split("\n")[0][:200]
-        raise SEPA_FILE_SCHEMA_INVALID(None, path=error.path or "?", reason=reason)
+    validator = _fast_schema()
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+    if validator.validate(etree.fromstring(content, parser)):
+        return
+    error = validator.error_log[0]
+    # the kind of error and where, never the message: libxml2 quotes the value at fault (an IBAN, a name)
+    raise SEPA_FILE_SCHEMA_INVALID(None, path=error.path or f"ligne {error.line}", reason=error.type_name)
 
 
 def build_direct_debit_file(

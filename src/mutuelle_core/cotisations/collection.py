@@ -129,7 +129,8 @@ def collect_direct_debits(
             by_affiliation.setdefault(due.affiliation_id, []).append(due)
         mandates = uow.mandates.active_for(list(by_affiliation))
         instructions: list[DirectDebitInstruction] = []
-        prefix = f"PRLV{collection_date:%Y%m%d}-"
+        # the file's id, and each debit's end-to-end id after it (at most 29 of the 35 characters)
+        message_id = uow.references.next_reference("sepa_message", f"PRLV-{collection_date:%Y%m%d}-")
         for affiliation_id, group in by_affiliation.items():
             stored_mandate = mandates.get(affiliation_id)
             if stored_mandate is None:
@@ -148,7 +149,7 @@ def collect_direct_debits(
                 if ledger != stored.ledger:
                     uow.accounts.save(stored, ledger)
                 continue
-            end_to_end = uow.references.next_reference("sepa_end_to_end", prefix)
+            end_to_end = f"{message_id}-{len(instructions) + 1:07d}"
             notified_on = min(_notified_on(uow, d.month, notified) or collection_date for d in wanted)
             try:
                 instruction = mandate.instruction(
@@ -183,7 +184,6 @@ def collect_direct_debits(
                 amount=Money(0),
                 skipped=dict(skipped),
             )
-        message_id = uow.references.next_reference("sepa_message", f"PRLV-{collection_date:%Y%m%d}-")
         built = files.build(instructions, message_id=message_id, created_at=now)
         document = make_document(
             document_id=svc.ids.new_id(),
