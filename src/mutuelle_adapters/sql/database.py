@@ -1,7 +1,8 @@
 """Engines and schema migrations.
 
 ``make_engine(url)`` returns an engine with the settings this adapter relies on: SQLite with foreign
-keys on, real ``BEGIN`` statements (so that savepoints work) and a busy timeout; PostgreSQL through
+keys on, real ``BEGIN`` statements (so that savepoints work), a busy timeout and a page cache of
+:data:`SQLITE_CACHE_KIB` per connection; PostgreSQL through
 psycopg 3 (``postgresql+psycopg://``). ``upgrade(engine)`` applies the Alembic migrations, the only way
 the schema is created (``mutuelle db upgrade``).
 """
@@ -18,9 +19,23 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-__all__ = ["alembic_config", "current_revision", "head_revision", "make_engine", "sqlite_url", "upgrade"]
+__all__ = [
+    "SQLITE_CACHE_KIB",
+    "alembic_config",
+    "current_revision",
+    "head_revision",
+    "make_engine",
+    "sqlite_url",
+    "upgrade",
+]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+SQLITE_CACHE_KIB = 16_384
+"""SQLite's page cache per connection (its default is 2 MiB). A large transaction (a bulk invitation
+writes 100,000 affiliations, each in 6 indexes, two of them on random keys) otherwise spills dirty
+pages to the WAL and reads them back while it inserts: with 16 MiB its inserts take a quarter less
+time and its commit half."""
 
 
 def sqlite_url(path: str | Path) -> str:
@@ -48,6 +63,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")  # negative: KiB, not pages
         cursor.close()
 
     @event.listens_for(engine, "begin")
