@@ -7,6 +7,13 @@ converts each distinct instant or date once, takes JSON already serialised, and 
 the DBAPI's ``executemany`` (SQLite's ``?`` or psycopg's ``%s``, JSON columns cast on PostgreSQL).
 What is stored is exactly what the SQLAlchemy insert would store, as the contract tests check by
 reading every row back through the ordinary repositories.
+
+On SQLite the rows go as multi-row ``INSERT ... VALUES (...), (...)`` statements of up to
+:data:`SQLITE_ROWS_PER_STATEMENT` rows, with numbered parameters: a column whose value is the very
+same object in every row of the batch (the contract, the status, the instants, the empty JSON
+documents, the ``NULL``s of a new invitation) is bound once per statement and referred to by every
+row, the others once per row. A bulk invitation binds 7 values a row instead of 29, and SQLite runs
+one statement per 500 rows instead of one per row (a quarter less time for its 300,000 rows).
 """
 
 from __future__ import annotations
@@ -14,11 +21,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Sequence
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Date, DateTime, Table
 
-__all__ = ["DriverInsert", "json_text"]
+__all__ = ["SQLITE_MAX_VARIABLES", "SQLITE_ROWS_PER_STATEMENT", "DriverInsert", "json_text"]
+
+SQLITE_MAX_VARIABLES = 32_766
+"""SQLite's default limit on the parameters of one statement (since 3.32; builds may raise it)."""
+
+SQLITE_ROWS_PER_STATEMENT = 500
+"""Rows of one multi-row ``INSERT`` on SQLite, fewer when they would need too many parameters."""
 
 
 def json_text(value: Any) -> str:
@@ -61,10 +76,11 @@ class DriverInsert:
             f"{mark}::json" if postgres and isinstance(table.c[name].type, JSON) else mark for name in columns
         ]
         # Identifiers come from the table's metadata (quoted), values are bound: nothing from input.
-        self.sql = (
-            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
-            f"VALUES ({', '.join(marks)})"
-        )
+        self._head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES "
+        self.sql = f"{self._head}({', '.join(marks)})"
+        """The one-row statement (``executemany``)."""
+        self._sqlite = dialect.name == "sqlite"
+        self._width = len(columns)
         self.instant: Callable[[dt.datetime | None], Any] = _memo(
             DateTime(timezone=True).dialect_impl(dialect).bind_processor(dialect)
         )
@@ -75,7 +91,52 @@ class DriverInsert:
         """A date as the driver takes it."""
 
     def execute(self, rows: Iterable[tuple[Any, ...]]) -> None:
-        """One ``executemany`` in the connection's transaction (nothing for no rows)."""
+        """Insert the rows in the connection's transaction (nothing for no rows).
+
+        SQLite: multi-row statements, values common to every row bound once (see the module's
+        docstring); elsewhere one ``executemany`` of :attr:`sql`.
+        """
         rows = list(rows)
-        if rows:
+        if not rows:
+            return
+        if not self._sqlite or len(rows) == 1:
             self._conn.exec_driver_sql(self.sql, rows)
+            return
+        first = rows[0]
+        shared = [i for i in range(self._width) if all(row[i] is first[i] for row in rows)]
+        varying = [i for i in range(self._width) if i not in shared]
+        if not varying:  # every row the same object by object: the constraints will refuse them
+            self._conn.exec_driver_sql(self.sql, rows)
+            return
+        shared_values = [first[i] for i in shared]
+        per_statement = max(
+            1, min(SQLITE_ROWS_PER_STATEMENT, (SQLITE_MAX_VARIABLES - len(shared)) // len(varying))
+        )
+        pick = itemgetter(*varying)
+        flat = list(chain.from_iterable(map(pick, rows))) if len(varying) > 1 else list(map(pick, rows))
+        size = per_statement * len(varying)
+        full = len(rows) // per_statement * per_statement
+        if full:
+            self._conn.exec_driver_sql(
+                self._multi_row_sql(shared, varying, per_statement),
+                [(*shared_values, *flat[start : start + size]) for start in range(0, full * len(varying), size)],
+            )
+        if full < len(rows):
+            self._conn.exec_driver_sql(
+                self._multi_row_sql(shared, varying, len(rows) - full),
+                (*shared_values, *flat[full * len(varying) :]),
+            )
+
+    def _multi_row_sql(self, shared: list[int], varying: list[int], count: int) -> str:
+        """``INSERT ... VALUES`` of ``count`` rows: ``?1..?k`` the shared values, then each row's."""
+        slots: list[str] = [""] * self._width
+        for number, i in enumerate(shared, start=1):
+            slots[i] = f"?{number}"
+        groups = []
+        base = len(shared) + 1
+        for _ in range(count):
+            for number, i in enumerate(varying, start=base):
+                slots[i] = f"?{number}"
+            groups.append(f"({', '.join(slots)})")
+            base += len(varying)
+        return self._head + ", ".join(groups)
