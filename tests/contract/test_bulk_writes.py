@@ -7,6 +7,7 @@ import datetime as dt
 import attrs
 
 from mutuelle_adapters.email.rendering import default_renderer
+from mutuelle_adapters.sql.bulk import COPY_MIN_ROWS, SQLITE_ROWS_PER_STATEMENT
 from mutuelle_core.affiliation.affiliation import Affiliation
 from mutuelle_core.ports import OutgoingMessage
 from mutuelle_core.values.identity import Civility, Email, PersonName
@@ -14,13 +15,13 @@ from tests.conftest import Backend
 from tests.contract.test_backbone_ports import contract, employer
 
 
-def invitation(n: int, backend: Backend, **changes: object) -> Affiliation:
+def invitation(n: int, backend: Backend, first_names: str | None = None, **changes: object) -> Affiliation:
     aff = Affiliation.invite(
         affiliation_id=f"aff-{n}",
         contract_number="M1000304",
         group_code="A2",
         civility=Civility.MME,
-        name=PersonName("Lefèvre", f"Anaïs{'a' * n}"),
+        name=PersonName("Lefèvre", first_names or f"Anaïs{'a' * n}"),
         email=Email.parse(f"anais.{n}@example.fr"),
         token=f"token-{n}",
         validity_months=3,
@@ -89,3 +90,52 @@ def test_add_many_messages_are_rendered_when_read(backend: Backend) -> None:
                     expected.html,
                 )
         assert uow.outbox.mark_sent(ids[0], backend.clock.now()) is True
+
+
+def test_add_many_of_a_large_batch_reads_back_as_added(backend: Backend) -> None:
+    """Enough rows for the bulk paths (COPY on PostgreSQL, multi-row INSERTs with values bound once
+    on SQLite, several statements of them), with values a COPY must escape and rows that differ."""
+    with backend.uow() as uow:
+        uow.employers.add(employer())
+        uow.contracts.add(contract())
+        uow.commit()
+    count = max(COPY_MIN_ROWS, SQLITE_ROWS_PER_STATEMENT) + 37
+    added = [
+        invitation(n, backend, "Anaïs")
+        if n % 5
+        else invitation(
+            n,
+            backend,
+            "Zoé",
+            email=None,
+            control_reasons=("tab\there", "back\\slash", "new\nline", "\\N"),
+            employment_start=dt.date(2026, 6, 1 + n % 28),
+        )
+        for n in range(1, count + 1)
+    ]
+    messages = [
+        OutgoingMessage(
+            template="affiliation_invitation",
+            to=Email.parse(f"anais.{n}@example.fr"),
+            context={
+                "first_name": f"Anaïs\t{n}\\N\n",
+                "employer": "REDWATER \\ « Œuvre »",
+                "contract": "M1000304",
+                "link": f"https://salarie.example/affiliation?jeton=t{n}",
+                "expires_at": "2026-08-04T07:30:00+00:00",
+                "reinvitation": n % 2 == 0,
+            },
+        )
+        for n in range(count)
+    ]
+    with backend.uow() as uow:
+        uow.affiliations.add_many(added)
+        ids = uow.outbox.add_many(messages)
+        uow.commit()
+    with backend.uow() as uow:
+        for aff in added:
+            assert uow.affiliations.get(aff.affiliation_id) == attrs.evolve(aff, version=1, pending_events=())
+        for message_id, message in zip(ids, messages, strict=True):
+            expected = default_renderer().render(message)
+            entry = uow.outbox.get(message_id)
+            assert (entry.recipient, entry.body_text) == (str(message.to), expected.text)

@@ -1,10 +1,11 @@
-"""Bulk inserts through the driver: one ``executemany`` of tuples already in the driver's terms.
+"""Bulk inserts through the driver: tuples already in the driver's terms, COPY or multi-row INSERTs.
 
 ``conn.execute(insert(table), rows)`` converts every value of every row through SQLAlchemy's type
 processors (instants and dates to text on SQLite, JSON to text) and builds a parameter dictionary per
 row. For the bulk invitation path, where most values repeat from row to row, :class:`DriverInsert`
 converts each distinct instant or date once, takes JSON already serialised, and hands plain tuples to
-the DBAPI's ``executemany`` (SQLite's ``?`` or psycopg's ``%s``, JSON columns cast on PostgreSQL).
+the driver: ``COPY ... FROM STDIN`` with psycopg (from :data:`COPY_MIN_ROWS` rows), multi-row ``INSERT`` statements on SQLite (below),
+the DBAPI's ``executemany`` elsewhere (JSON columns cast on PostgreSQL).
 What is stored is exactly what the SQLAlchemy insert would store, as the contract tests check by
 reading every row back through the ordinary repositories.
 
@@ -21,16 +22,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Sequence
-from itertools import chain
-from operator import itemgetter
+from itertools import chain, repeat
+from operator import is_
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Date, DateTime, Table
 
-__all__ = ["SQLITE_MAX_VARIABLES", "SQLITE_ROWS_PER_STATEMENT", "DriverInsert", "json_text"]
+__all__ = ["COPY_MIN_ROWS", "SQLITE_MAX_VARIABLES", "SQLITE_ROWS_PER_STATEMENT", "DriverInsert", "json_text"]
 
 SQLITE_MAX_VARIABLES = 32_766
 """SQLite's default limit on the parameters of one statement (since 3.32; builds may raise it)."""
+
+COPY_MIN_ROWS = 100
+"""Fewer rows go through SQLAlchemy's ``executemany`` even on PostgreSQL (seen by its events, e.g.
+the tests' injected failures); COPY, which the driver runs alone, pays off from about this many."""
 
 SQLITE_ROWS_PER_STATEMENT = 500
 """Rows of one multi-row ``INSERT`` on SQLite, fewer when they would need too many parameters."""
@@ -76,10 +81,15 @@ class DriverInsert:
             f"{mark}::json" if postgres and isinstance(table.c[name].type, JSON) else mark for name in columns
         ]
         # Identifiers come from the table's metadata (quoted), values are bound: nothing from input.
-        self._head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES "
+        self._head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES "  # noqa: S608
         self.sql = f"{self._head}({', '.join(marks)})"
         """The one-row statement (``executemany``)."""
         self._sqlite = dialect.name == "sqlite"
+        self._copy = (
+            f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+            if postgres and dialect.driver == "psycopg"
+            else None
+        )
         self._width = len(columns)
         self.instant: Callable[[dt.datetime | None], Any] = _memo(
             DateTime(timezone=True).dialect_impl(dialect).bind_processor(dialect)
@@ -99,11 +109,15 @@ class DriverInsert:
         rows = list(rows)
         if not rows:
             return
+        if self._copy is not None and len(rows) >= COPY_MIN_ROWS:
+            self._copy_rows(rows)
+            return
         if not self._sqlite or len(rows) == 1:
             self._conn.exec_driver_sql(self.sql, rows)
             return
         first = rows[0]
-        shared = [i for i in range(self._width) if all(row[i] is first[i] for row in rows)]
+        columns = list(zip(*rows, strict=True))
+        shared = [i for i, column in enumerate(columns) if all(map(is_, column, repeat(first[i])))]
         varying = [i for i in range(self._width) if i not in shared]
         if not varying:  # every row the same object by object: the constraints will refuse them
             self._conn.exec_driver_sql(self.sql, rows)
@@ -112,20 +126,34 @@ class DriverInsert:
         per_statement = max(
             1, min(SQLITE_ROWS_PER_STATEMENT, (SQLITE_MAX_VARIABLES - len(shared)) // len(varying))
         )
-        pick = itemgetter(*varying)
-        flat = list(chain.from_iterable(map(pick, rows))) if len(varying) > 1 else list(map(pick, rows))
+        flat = list(chain.from_iterable(zip(*[columns[i] for i in varying], strict=True)))
         size = per_statement * len(varying)
         full = len(rows) // per_statement * per_statement
         if full:
             self._conn.exec_driver_sql(
                 self._multi_row_sql(shared, varying, per_statement),
-                [(*shared_values, *flat[start : start + size]) for start in range(0, full * len(varying), size)],
+                [
+                    (*shared_values, *flat[start : start + size])
+                    for start in range(0, full * len(varying), size)
+                ],
             )
         if full < len(rows):
             self._conn.exec_driver_sql(
                 self._multi_row_sql(shared, varying, len(rows) - full),
                 (*shared_values, *flat[full * len(varying) :]),
             )
+
+    def _copy_rows(self, rows: list[tuple[Any, ...]]) -> None:
+        """PostgreSQL: ``COPY ... FROM STDIN``, each row written by psycopg (its text format, ``NULL``s)."""
+        conn = self._conn
+        if not conn.in_transaction():  # the driver's COPY alone would not begin SQLAlchemy's transaction,
+            conn.begin()  # whose commit would then do nothing (the rows would be lost)
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor, cursor.copy(self._copy) as copy:
+            write = copy.write_row
+            for row in rows:
+                write(row)
 
     def _multi_row_sql(self, shared: list[int], varying: list[int], count: int) -> str:
         """``INSERT ... VALUES`` of ``count`` rows: ``?1..?k`` the shared values, then each row's."""

@@ -374,8 +374,8 @@ def affiliation_values(
         a.affiliation_id,
         a.contract_number,
         a.group_code,
-        a.status.value,
-        a.civility.value,
+        a.status._value_,  # the member's value, without the ``value`` property's descriptor call
+        a.civility._value_,
         name.birth_name,
         name.first_names,
         name.usage_name,

@@ -327,10 +327,19 @@ class SqlAffiliations(_Repo):
         history = DriverInsert(self.conn, t.affiliation_history, mapping.HISTORY_COLUMNS)
         instant, day = heads.instant, heads.day
         head_rows, history_rows = [], []
+        values, record = mapping.affiliation_values, self._uow._record
+        single_entries: dict[int, tuple[Any, ...]] = {}  # a history shared by the batch: converted once
         for a in affiliations:
-            head_rows.append(mapping.affiliation_values(a, instant, day, 1))
-            history_rows.extend(mapping.history_values(a.affiliation_id, a.history, 0, instant))
-            self._uow._record(a.pending_events)
+            head_rows.append(values(a, instant, day, 1))
+            entries = a.history
+            if len(entries) == 1:
+                row = single_entries.get(id(entries))
+                if row is None:
+                    row = single_entries[id(entries)] = mapping.history_values("", entries, 0, instant)[0]
+                history_rows.append((a.affiliation_id, *row[1:]))
+            else:
+                history_rows.extend(mapping.history_values(a.affiliation_id, entries, 0, instant))
+            record(a.pending_events)
         heads.execute(head_rows)
         history.execute(history_rows)
 

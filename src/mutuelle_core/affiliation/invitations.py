@@ -253,7 +253,15 @@ def _young_collections_only() -> Iterator[None]:
 
 
 def _looks_like_header(fields: Sequence[str]) -> bool:
-    return sum(1 for f in fields if f.strip().lower() in _HEADER_WORDS) >= 2
+    # sum(1 for f in fields if f.strip().lower() in _HEADER_WORDS) >= 2, without a Python loop a line
+    return sum(map(_HEADER_WORDS.__contains__, map(str.lower, map(str.strip, fields)))) >= 2
+
+
+def _is_blank(fields: Sequence[str]) -> bool:
+    """Every field empty or spaces (``all(not f.strip() for f in fields)``, quick for a filled line)."""
+    if fields and fields[0].strip():
+        return False
+    return not any(map(str.strip, fields))
 
 
 def invite_rows(
@@ -290,7 +298,7 @@ def _invite_rows(
     candidates: list[tuple[int, Civility, PersonName, Email, str]] = []
     first_line_of: dict[str, int] = {}
     for line, fields in rows:
-        if all(not f.strip() for f in fields):
+        if _is_blank(fields):
             rejected.append(RejectedLine(line, (EMPTY_LINE(None),)))
             continue
         if len(fields) != 4:
