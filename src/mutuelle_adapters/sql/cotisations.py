@@ -2,24 +2,30 @@
 
 The billing run's reads and writes are made for volume:
 
-* :func:`billable_page` reads one keyset page of affiliations with a narrow ``SELECT`` (ids, status,
-  group, formula, dates and the ``covered``, ``departure``, ``continuation`` and ``journey`` JSON) and
+* :func:`billable_page` reads one keyset page of affiliations with a narrow ``SELECT`` run through
+  the driver (ids, status, group, formula, dates, and only the fields billing needs of the
+  ``journey``, ``departure``, ``continuation`` and ``covered`` JSON, extracted by the database) and
   turns each row into a :class:`~mutuelle_core.cotisations.records.BillableAffiliation` without
-  building the aggregate (no cattrs, no history): that is what makes 1M members affordable;
-* lines and schedule lines are written with one ``execute(insert(table), rows)`` per batch.
+  building the aggregate (no cattrs, no history): that is what makes 1M members affordable. On
+  PostgreSQL the rows of the next page are read ahead on another connection while the caller bills
+  the current one;
+* lines and schedule lines are written by :func:`bulk_insert`, one call per table and batch: multi-row
+  ``INSERT`` statements through the driver on SQLite, ``COPY`` on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import weakref
 from collections.abc import Collection, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import chain
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from sqlalchemy import Connection, Table, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, and_, func, insert, select, update
 
 from mutuelle_adapters.sql import tables as t
 from mutuelle_core.affiliation.transitions import AffiliationStatus
@@ -188,28 +194,83 @@ def billable_page(conn: Connection, cursor: str | None, limit: int) -> list[Bill
     The status is filtered here rather than in SQL: with ``status IN (...)`` SQLite picks the status
     index and sorts every match for each page (quadratic over a run); walking the primary key keeps
     each page's cost proportional to its size.
+
+    On PostgreSQL a full page also starts reading the rows of the next one (after its last id, same
+    limit) on another connection, in a background thread, while the caller bills this one: the next
+    call with that cursor and limit on the same connection takes them (and projects them itself).
+    Those rows are what was committed when they were read, which is what a billing run reads anyway
+    (it commits each page before asking for the next, and writes no affiliation); a call with another
+    cursor reads for itself.
     """
     out: list[BillableAffiliation] = []
     first, after = _PAGE_QUERIES[conn.dialect.name]
+    rows = _rows_read_ahead(conn, cursor, limit)
     while len(out) < limit:
-        if cursor is None:
-            rows = conn.exec_driver_sql(first, (limit - len(out),)).fetchall()
-        else:
-            rows = conn.exec_driver_sql(after, (cursor, limit - len(out))).fetchall()
+        if rows is None:
+            if cursor is None:
+                rows = conn.exec_driver_sql(first, (limit - len(out),)).fetchall()
+            else:
+                rows = conn.exec_driver_sql(after, (cursor, limit - len(out))).fetchall()
         if not rows:
             break
         cursor = rows[-1][0]
         _project(rows, out)
+        rows = None
+    if len(out) == limit and conn.dialect.name == "postgresql":
+        _read_ahead(conn, out[-1].affiliation_id, limit)
     return out
+
+
+_AHEAD: weakref.WeakKeyDictionary[Connection, tuple[str, int, Future[Sequence[Any]]]] = (
+    weakref.WeakKeyDictionary()
+)
+_READERS: list[ThreadPoolExecutor] = []
+
+
+def _read_ahead(conn: Connection, cursor: str, limit: int) -> None:
+    """Start reading the rows of the page after ``cursor`` on another connection (see above)."""
+    if not _READERS:
+        _READERS.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="billable-read-ahead"))
+    _AHEAD[conn] = (cursor, limit, _READERS[0].submit(_read_rows, conn.engine, cursor, limit))
+
+
+def _read_rows(engine: Engine, cursor: str, limit: int) -> Sequence[Any]:
+    with engine.connect() as other:
+        return other.exec_driver_sql(_PAGE_QUERIES[engine.dialect.name][1], (cursor, limit)).fetchall()
+
+
+def _rows_read_ahead(conn: Connection, cursor: str | None, limit: int) -> Sequence[Any] | None:
+    """The rows read ahead for this call, or ``None`` (none, for another page, or the read failed)."""
+    ahead = _AHEAD.pop(conn, None)
+    if ahead is None or (ahead[0], ahead[1]) != (cursor, limit):
+        return None
+    try:
+        return ahead[2].result()
+    except Exception:  # read again on the caller's connection, which reports any error
+        return None
 
 
 def _project(rows: Sequence[Any], out: list[BillableAffiliation]) -> None:
     append, loads, date = out.append, json.loads, _date
     for row in rows:
-        aff_id, number, status, group, adhesion, level, effective, birth, regime, covered = row[:10]
+        (
+            aff_id,
+            number,
+            status,
+            group,
+            adhesion,
+            level,
+            effective,
+            birth,
+            regime,
+            covered,
+            last_day,
+            kind,
+            cont_start,
+            cont_end,
+        ) = row
         if status not in _BILLABLE_SET:
             continue
-        last_day, kind, cont_start, cont_end = row[10:]
         append(
             BillableAffiliation(
                 aff_id,
@@ -229,6 +290,8 @@ def _project(rows: Sequence[Any], out: list[BillableAffiliation]) -> None:
         )
 
 
+_COPY_CHUNK = 500
+"""Rows per write of a COPY."""
 _COPY_TYPES = frozenset({str, int, dt.date})
 """Values written as COPY text by ``str``: no ``None``, ``bool``, ``datetime`` nor anything else."""
 
@@ -255,12 +318,15 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[Row]) -> None:
         driver = conn.connection.driver_connection
         assert driver is not None
         with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-            text = _copy_text(values, len(columns))
-            if text is not None:
-                copy.write(text)
-            else:
-                for row in values:
-                    copy.write_row(row)
+            # in chunks: the server stores one while the next is written
+            for start in range(0, len(values), _COPY_CHUNK):
+                chunk = values[start : start + _COPY_CHUNK]
+                text = _copy_text(chunk, len(columns))
+                if text is not None:
+                    copy.write(text)
+                else:
+                    for row in chunk:
+                        copy.write_row(row)
     elif dialect.name == "sqlite":
         days = [i for i, value in enumerate(values[0]) if type(value) is dt.date]
         if days:  # as SQLAlchemy's Date stores them (sqlite3's own date adapter is deprecated)
@@ -294,11 +360,20 @@ def _sqlite_insert(
         conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES {rest}", tuple(flat[full * width :]))  # noqa: S608
 
 
+_ISO: dict[dt.date, str] = {}
+
+
 def _iso_days(row: tuple[Any, ...], days: list[int]) -> tuple[Any, ...]:
     out = list(row)
     for i in days:
-        if type(out[i]) is dt.date:
-            out[i] = out[i].isoformat()
+        day = out[i]
+        if type(day) is dt.date:
+            text = _ISO.get(day)
+            if text is None:
+                if len(_ISO) > 10_000:
+                    _ISO.clear()
+                text = _ISO[day] = day.isoformat()
+            out[i] = text
     return tuple(out)
 
 

@@ -15,7 +15,12 @@
 
 Lines come from the pure engine (:func:`~mutuelle_core.cotisations.engine.cotisation_for_month`) with
 each contract's :class:`~mutuelle_core.cotisations.engine.ContractPricing` compiled once per run, and
-are turned into rows (``dict``s, amounts in integer cents) for one bulk insert per page. Each
+are turned into rows (``dict``s, amounts in integer cents) for one bulk insert per page. Members of a
+contract mostly share a few household shapes (status, group, formula, dates, the categories and
+periods of the people covered...): each shape is priced once per run and its lines reused, person for
+person, for the next affiliations of that shape, which get exactly the lines the engine would give
+them (the shape holds every input of the engine but the ids; birth dates only when the grid prices
+by age or ranks children). Each
 affiliation also gets one schedule line per collecting payer (see
 :func:`~mutuelle_core.cotisations.schedule.collector`), due on the contract's debit day of the month.
 
