@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import attrs
+import pytest
+from sqlalchemy.exc import IntegrityError
 
 from mutuelle_adapters.email.rendering import default_renderer
 from mutuelle_adapters.sql.bulk import COPY_MIN_ROWS, SQLITE_ROWS_PER_STATEMENT
@@ -139,3 +141,53 @@ def test_add_many_of_a_large_batch_reads_back_as_added(backend: Backend) -> None
             expected = default_renderer().render(message)
             entry = uow.outbox.get(message_id)
             assert (entry.recipient, entry.body_text) == (str(message.to), expected.text)
+
+
+def test_a_failed_bulk_write_fails_the_unit_of_work_and_leaves_nothing(backend: Backend) -> None:
+    """SQL writes big batches behind the caller: the failure comes out at the latest at commit, the
+    writes queued after it are skipped, and the transaction is rolled back as a whole."""
+    if backend.engine is None:
+        pytest.skip("the memory adapter writes at once")
+    with backend.uow() as uow:
+        uow.employers.add(employer())
+        uow.contracts.add(contract())
+        uow.commit()
+    added = [invitation(n, backend, "Anaïs") for n in range(1, COPY_MIN_ROWS + 51)]
+    messages = [
+        OutgoingMessage(
+            template="affiliation_invitation",
+            to=Email.parse(f"anais.{n}@example.fr"),
+            context={
+                "first_name": "Anaïs",
+                "employer": "REDWATER",
+                "contract": "M1000304",
+                "link": f"https://salarie.example/affiliation?jeton=t{n}",
+                "expires_at": "2026-08-04T07:30:00+00:00",
+                "reinvitation": False,
+            },
+        )
+        for n in range(COPY_MIN_ROWS)
+    ]
+    with pytest.raises(IntegrityError), backend.uow() as uow:
+        uow.affiliations.add_many([*added, added[0]])  # the same file twice: its key is taken
+        uow.outbox.add_many(messages)
+        uow.commit()
+    with backend.uow() as uow:
+        assert uow.affiliations.find("aff-1") is None
+        assert uow.affiliations.list_for_contract("M1000304") == []
+        assert uow.outbox.pending(backend.clock.now()) == []
+    with backend.uow() as uow:  # and the connection serves again
+        uow.affiliations.add_many(added)
+        uow.commit()
+    with backend.uow() as uow:
+        assert len(uow.affiliations.list_for_contract("M1000304")) == len(added)
+
+
+def test_a_bulk_write_is_seen_by_the_next_query_of_its_unit_of_work(backend: Backend) -> None:
+    with backend.uow() as uow:
+        uow.employers.add(employer())
+        uow.contracts.add(contract())
+        uow.affiliations.add_many([invitation(n, backend, "Anaïs") for n in range(1, COPY_MIN_ROWS + 2)])
+        assert len(uow.affiliations.list_for_contract("M1000304")) == COPY_MIN_ROWS + 1
+        uow.rollback()
+        assert uow.affiliations.list_for_contract("M1000304") == []

@@ -27,6 +27,7 @@ from operator import is_
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Date, DateTime, Table
+from sqlalchemy.exc import DBAPIError
 
 __all__ = ["COPY_MIN_ROWS", "SQLITE_MAX_VARIABLES", "SQLITE_ROWS_PER_STATEMENT", "DriverInsert", "json_text"]
 
@@ -150,10 +151,14 @@ class DriverInsert:
             conn.begin()  # whose commit would then do nothing (the rows would be lost)
         driver = conn.connection.driver_connection
         assert driver is not None
-        with driver.cursor() as cursor, cursor.copy(self._copy) as copy:
-            write = copy.write_row
-            for row in rows:
-                write(row)
+        dbapi_error = conn.dialect.loaded_dbapi.Error
+        try:
+            with driver.cursor() as cursor, cursor.copy(self._copy) as copy:
+                write = copy.write_row
+                for row in rows:
+                    write(row)
+        except dbapi_error as exc:  # as SQLAlchemy raises it for a statement (IntegrityError, ...)
+            raise DBAPIError.instance(self._copy, None, exc, dbapi_error, dialect=conn.dialect) from exc
 
     def _multi_row_sql(self, shared: list[int], varying: list[int], count: int) -> str:
         """``INSERT ... VALUES`` of ``count`` rows: ``?1..?k`` the shared values, then each row's."""

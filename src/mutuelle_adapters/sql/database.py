@@ -47,7 +47,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` (``sqlite+pysqlite:///file.db`` or ``postgresql+psycopg://...``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        # check_same_thread off (SQLAlchemy's default for a file): a unit of work hands its connection
+        # to its write-behind thread, one user at a time (see mutuelle_adapters.sql.uow)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         _configure_sqlite(engine)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":

@@ -4,13 +4,22 @@ Optimistic concurrency: ``update`` runs ``UPDATE ... SET version = version + 1 W
 version = :loaded``; when no row matches, someone else committed a change since the aggregate was
 loaded, and ``ConcurrencyConflict`` is raised before anything of this aggregate is written (the unit of
 work then rolls back as a whole).
+
+Write-behind of bulk inserts: ``add_many`` of many affiliations or messages hands its rows, converted,
+to a writer thread of the unit of work, which inserts them on the unit of work's connection, in the
+order given, while the caller prepares the next batch (the drivers release the GIL while the database
+works: SQLite inserting into its indexes, PostgreSQL receiving a COPY). Any other use of the
+connection (:attr:`SqlUnitOfWork.connection`: every query, ``commit``, ``rollback``) first waits for
+these writes; the first one that failed is raised there (the writes queued after it are skipped), so
+nothing is committed after a failed write and the caller's transaction stays the only one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, Self
 
@@ -22,7 +31,7 @@ from mutuelle_adapters.email.rendering import MessageRenderer, default_renderer
 from mutuelle_adapters.sql import mapping
 from mutuelle_adapters.sql import tables as t
 from mutuelle_adapters.sql.accounts import SqlAccounts, SqlDunning, SqlMandates
-from mutuelle_adapters.sql.bulk import DriverInsert, json_text
+from mutuelle_adapters.sql.bulk import COPY_MIN_ROWS, DriverInsert, json_text
 from mutuelle_adapters.sql.cotisations import SqlCotisations, SqlTariffs, billable_page
 from mutuelle_adapters.strong_auth import AuthChallenge
 from mutuelle_core.affiliation.affiliation import Affiliation
@@ -320,11 +329,13 @@ class SqlAffiliations(_Repo):
         return _stored(affiliation, self._uow, 1)  # type: ignore[no-any-return]
 
     def add_many(self, affiliations: Sequence[Affiliation]) -> None:
-        """See :class:`mutuelle_core.ports.AffiliationRepository` (one statement per table)."""
+        """See :class:`mutuelle_core.ports.AffiliationRepository` (written behind from 100 files)."""
         if not affiliations:
             return
-        heads = DriverInsert(self.conn, t.affiliations, mapping.AFFILIATION_COLUMNS)
-        history = DriverInsert(self.conn, t.affiliation_history, mapping.HISTORY_COLUMNS)
+        behind = len(affiliations) >= COPY_MIN_ROWS
+        conn = self._uow.bulk_connection if behind else self.conn
+        heads = DriverInsert(conn, t.affiliations, mapping.AFFILIATION_COLUMNS)
+        history = DriverInsert(conn, t.affiliation_history, mapping.HISTORY_COLUMNS)
         instant, day = heads.instant, heads.day
         head_rows, history_rows = [], []
         values, record = mapping.affiliation_values, self._uow._record
@@ -340,8 +351,15 @@ class SqlAffiliations(_Repo):
             else:
                 history_rows.extend(mapping.history_values(a.affiliation_id, entries, 0, instant))
             record(a.pending_events)
-        heads.execute(head_rows)
-        history.execute(history_rows)
+
+        def write() -> None:
+            heads.execute(head_rows)
+            history.execute(history_rows)
+
+        if behind:
+            self._uow.write_behind(write)
+        else:
+            write()
 
     def update(self, affiliation: Affiliation) -> Affiliation:
         """See :class:`mutuelle_core.ports.AffiliationRepository` (history is append-only)."""
@@ -539,7 +557,7 @@ class SqlOutbox(_Repo):
         return self.add_many([message])[0]
 
     def add_many(self, messages: Sequence[OutgoingMessage]) -> list[str]:
-        """See :class:`mutuelle_core.ports.Outbox` (one executemany for the batch).
+        """See :class:`mutuelle_core.ports.Outbox` (bulk insert, written behind from 100 messages).
 
         Messages are stored as template, locale and context, and rendered when read (:meth:`pending`,
         :meth:`get`); the renderer checks each shape of message here, so that a missing template or
@@ -547,7 +565,8 @@ class SqlOutbox(_Repo):
         """
         if not messages:
             return []
-        insert_ = DriverInsert(self.conn, t.outbox, _OUTBOX_COLUMNS)
+        behind = len(messages) >= COPY_MIN_ROWS
+        insert_ = DriverInsert(self._uow.bulk_connection if behind else self.conn, t.outbox, _OUTBOX_COLUMNS)
         created = insert_.instant(self._uow.clock.now())
         check, new_id = self._uow.renderer.check, self._uow.ids.new_id
         rows: list[tuple[Any, ...]] = []
@@ -567,7 +586,10 @@ class SqlOutbox(_Repo):
                     0,
                 )
             )
-        insert_.execute(rows)
+        if behind:
+            self._uow.write_behind(lambda: insert_.execute(rows))
+        else:
+            insert_.execute(rows)
         return ids
 
     def _require(self, message_id: str) -> None:
@@ -717,6 +739,9 @@ class SqlUnitOfWork:
         self.ids = ids
         self.renderer = renderer
         self._connection: Connection | None = None
+        self._writer: ThreadPoolExecutor | None = None
+        self._writes: list[Future[None]] = []
+        self._write_error: BaseException | None = None
         self._events: list[DomainEvent] = []
         self._committed: list[DomainEvent] = []
         self.employers = SqlEmployers(self)
@@ -739,7 +764,43 @@ class SqlUnitOfWork:
         """The open connection (only inside ``with``)."""
         if self._connection is None:
             raise RuntimeError("use the unit of work as a context manager")
+        if self._writes:
+            self._wait_for_writes(raise_error=True)
         return self._connection
+
+    @property
+    def bulk_connection(self) -> Connection:
+        """The open connection, for a statement given to :meth:`write_behind` (no waiting)."""
+        if self._connection is None:
+            raise RuntimeError("use the unit of work as a context manager")
+        return self._connection
+
+    def write_behind(self, write: Callable[[], None]) -> None:
+        """Run ``write`` (inserts on :attr:`bulk_connection`) in the writer thread, after those before.
+
+        See the module's docstring: its error, if any, is raised by the next use of the connection.
+        """
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uow-write-behind")
+
+        def run() -> None:
+            if self._write_error is not None:
+                return  # a write before failed: the transaction will not be committed
+            try:
+                write()
+            except BaseException as exc:
+                self._write_error = exc
+
+        self._writes.append(self._writer.submit(run))
+
+    def _wait_for_writes(self, *, raise_error: bool) -> None:
+        """Wait until the writer thread is idle; raise the first write's error (once) if asked."""
+        writes, self._writes = self._writes, []
+        for future in writes:
+            future.result()
+        error, self._write_error = self._write_error, None
+        if error is not None and raise_error:
+            raise error
 
     def __enter__(self) -> Self:
         self._connection = self.engine.connect()
@@ -752,6 +813,9 @@ class SqlUnitOfWork:
         try:
             self.rollback()
         finally:
+            if self._writer is not None:
+                self._writer.shutdown(wait=True)
+                self._writer = None
             if self._connection is not None:
                 self._connection.close()
             self._connection = None
@@ -767,6 +831,7 @@ class SqlUnitOfWork:
 
     def rollback(self) -> None:
         """Roll the transaction back (a new one begins)."""
+        self._wait_for_writes(raise_error=False)  # their error goes with the work rolled back
         if self._connection is not None:
             self._connection.rollback()
         self._events = []
