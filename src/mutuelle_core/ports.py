@@ -237,7 +237,11 @@ class Outbox(Protocol):
         ...
 
     def add_many(self, messages: Sequence[OutgoingMessage]) -> list[str]:
-        """Render and store many messages at once (bulk invitations); returns their ids in order."""
+        """Render and store many messages at once (bulk invitations); returns their ids in order.
+
+        An adapter may write them behind: a write that fails then fails a later operation of the
+        unit of work, at the latest ``commit``, and nothing is committed.
+        """
         ...
 
     def pending(self, now: dt.datetime, limit: int = 100) -> Sequence[OutboxEntry]:
@@ -372,7 +376,11 @@ class AffiliationRepository(Protocol):
         ...
 
     def add_many(self, affiliations: Sequence[Affiliation]) -> None:
-        """Store many new affiliations at once (bulk invitations)."""
+        """Store many new affiliations at once (bulk invitations).
+
+        An adapter may write them behind: later queries of the unit of work see them, and a write that
+        fails (a duplicate id...) fails a later operation, at the latest ``commit``; nothing is committed.
+        """
         ...
 
     def update(self, affiliation: Affiliation) -> Affiliation:
