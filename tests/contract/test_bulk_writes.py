@@ -171,6 +171,7 @@ def test_a_failed_bulk_write_fails_the_unit_of_work_and_leaves_nothing(backend: 
     with pytest.raises(IntegrityError), backend.uow() as uow:
         uow.affiliations.add_many([*added, added[0]])  # the same file twice: its key is taken
         uow.outbox.add_many(messages)
+        uow.outbox.add_many(messages)  # more batches than are let wait: the failed one is waited for
         uow.commit()
     with backend.uow() as uow:
         assert uow.affiliations.find("aff-1") is None

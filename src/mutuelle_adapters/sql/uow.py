@@ -48,6 +48,9 @@ from mutuelle_core.values.identity import Email
 
 logger = logging.getLogger(__name__)
 
+WRITES_BEHIND = 2
+"""Batches a unit of work lets wait for its writer thread; the next one waits for the oldest."""
+
 RENDER_RETRY_DELAY = dt.timedelta(days=1)
 """A stored message that cannot be rendered (a template changed since) is put aside this long, with
 its error recorded, so that the messages behind it are still sent."""
@@ -764,7 +767,7 @@ class SqlUnitOfWork:
         """The open connection (only inside ``with``)."""
         if self._connection is None:
             raise RuntimeError("use the unit of work as a context manager")
-        if self._writes:
+        if self._writes or self._write_error is not None:
             self._wait_for_writes(raise_error=True)
         return self._connection
 
@@ -791,6 +794,8 @@ class SqlUnitOfWork:
             except BaseException as exc:
                 self._write_error = exc
 
+        while len(self._writes) >= WRITES_BEHIND:  # bounded: memory does not grow with a slow database
+            self._writes.pop(0).result()
         self._writes.append(self._writer.submit(run))
 
     def _wait_for_writes(self, *, raise_error: bool) -> None:
