@@ -20,8 +20,7 @@ contract mostly share a few household shapes (status, group, formula, dates, the
 periods of the people covered...): each shape is priced once per run and its lines reused, person for
 person, for the next affiliations of that shape, which get exactly the lines the engine would give
 them (the shape holds every input of the engine but the ids; birth dates only when the grid prices
-by age or ranks children). Each
-affiliation also gets one schedule line per collecting payer (see
+by age or ranks children). Each affiliation also gets one schedule line per collecting payer (see
 :func:`~mutuelle_core.cotisations.schedule.collector`), due on the contract's debit day of the month.
 
 An affiliation the engine cannot price (a price missing in the grid, no tariff for its contract...) is
