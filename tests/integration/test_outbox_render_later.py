@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from mutuelle_adapters.email.relay import OutboxRelay
+from mutuelle_adapters.email.rendering import SCRUBBED_BODY
 from mutuelle_adapters.email.transport import FolderTransport
 from mutuelle_adapters.sql import tables as t
 from mutuelle_adapters.sql.uow import RENDER_RETRY_DELAY
@@ -59,3 +60,28 @@ def test_an_unrenderable_message_is_put_aside_and_the_others_are_sent(
     texts = sorted(p.read_text(encoding="utf-8") for p in tmp_path.glob("*.eml"))
     assert len(texts) == 2 and all("MENJ2026" in text for text in texts)
     assert relay.run_once().attempted == 0
+
+
+def test_a_delivered_link_or_code_is_not_kept_in_the_outbox(backend: Backend, tmp_path: Path) -> None:
+    invitation = OutgoingMessage(
+        template="correspondent_activation",
+        to=Email.parse("jeanne.martin@example.fr"),
+        context={
+            "first_name": "Jeanne",
+            "employer": "Redwater",
+            "login": "redwater.rh",
+            "link": "https://employeur.example/activation?jeton=SECRET-TOKEN-123",
+            "expires_at": "2026-05-05T07:30:00+00:00",
+        },
+    )
+    with backend.uow() as uow:
+        [secret_id, plain_id] = uow.outbox.add_many([invitation, message("Anna")])
+        uow.commit()
+    assert OutboxRelay(backend.uow, FolderTransport(tmp_path), backend.clock).run_once().sent == 2
+    delivered = "".join(p.read_text(encoding="utf-8") for p in tmp_path.glob("*.eml"))
+    assert "SECRET-TOKEN-123" in delivered  # the person got the link
+    with backend.uow() as uow:
+        secret, plain = uow.outbox.get(secret_id), uow.outbox.get(plain_id)
+    assert secret.sent_at is not None and "SECRET-TOKEN-123" not in secret.body_text
+    assert secret.body_text == SCRUBBED_BODY and secret.subject  # the envelope stays as proof of sending
+    assert "Anna" in plain.body_text  # other messages are kept whole

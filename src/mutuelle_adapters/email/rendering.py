@@ -32,7 +32,23 @@ from babel.numbers import format_currency
 from mutuelle_adapters.system import PARIS
 from mutuelle_core.ports import OutgoingMessage
 
-__all__ = ["Jinja2Renderer", "MessageRenderer", "RenderedMessage", "default_renderer"]
+__all__ = [
+    "CARRY_SECRETS",
+    "SCRUBBED_BODY",
+    "Jinja2Renderer",
+    "MessageRenderer",
+    "RenderedMessage",
+    "default_renderer",
+]
+
+CARRY_SECRETS = frozenset(
+    {"affiliation_invitation", "affiliation_reminder", "correspondent_activation", "strong_auth_code"}
+)
+"""Templates whose messages carry a secret (a personal link's token, a one-time code): once a message
+is delivered, the outbox keeps its envelope (template, recipient, subject, dates) but not its body."""
+
+SCRUBBED_BODY = "(contenu effacé après l'envoi : il portait un lien personnel ou un code à usage unique)"
+"""What a delivered message of :data:`CARRY_SECRETS` keeps as its body."""
 
 
 @attrs.frozen

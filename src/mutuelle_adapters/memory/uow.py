@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 
 import attrs
 
-from mutuelle_adapters.email.rendering import MessageRenderer
+from mutuelle_adapters.email.rendering import CARRY_SECRETS, SCRUBBED_BODY, MessageRenderer
 from mutuelle_adapters.memory.accounts import MemoryAccounts, MemoryDunning, MemoryMandates
 from mutuelle_adapters.memory.cotisations import MemoryCotisations, MemoryTariffs
 from mutuelle_adapters.memory.store import MemoryDatabase, MemoryUnitOfWork, Table
@@ -312,7 +312,10 @@ class MemoryOutbox:
         entry = self.get(message_id)
         if entry.sent_at is not None:
             return False
-        self._t.put(message_id, attrs.evolve(entry, sent_at=at, attempts=entry.attempts + 1))
+        sent = attrs.evolve(entry, sent_at=at, attempts=entry.attempts + 1)
+        if entry.template in CARRY_SECRETS:  # a delivered secret is not kept in clear
+            sent = attrs.evolve(sent, body_text=SCRUBBED_BODY, body_html=None)
+        self._t.put(message_id, sent)
         return True
 
     def mark_failed(self, message_id: str, error: str, retry_at: dt.datetime) -> None:

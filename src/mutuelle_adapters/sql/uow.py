@@ -27,7 +27,7 @@ import attrs
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from mutuelle_adapters.email.rendering import MessageRenderer, default_renderer
+from mutuelle_adapters.email.rendering import CARRY_SECRETS, SCRUBBED_BODY, MessageRenderer, default_renderer
 from mutuelle_adapters.sql import mapping
 from mutuelle_adapters.sql import tables as t
 from mutuelle_adapters.sql.accounts import SqlAccounts, SqlDunning, SqlMandates
@@ -429,7 +429,7 @@ class SqlAffiliations(_Repo):
 
     def billable_after(self, cursor: str | None, limit: int) -> Sequence[BillableAffiliation]:
         """See :class:`mutuelle_core.ports.AffiliationRepository` (a narrow projection, no aggregate)."""
-        return billable_page(self.conn, cursor, limit)
+        return billable_page(self._uow.bulk_connection, cursor, limit, reader=lambda: self.conn)
 
 
 class SqlDesignations(_Repo):
@@ -651,7 +651,17 @@ class SqlOutbox(_Repo):
             .where(c.message_id == message_id, c.sent_at.is_(None))
             .values(sent_at=at, attempts=c.attempts + 1)
         )
-        return result.rowcount == 1
+        if result.rowcount != 1:
+            return False
+        row = self.conn.execute(select(t.outbox).where(c.message_id == message_id)).mappings().one()
+        if row["template"] in CARRY_SECRETS:  # a delivered secret (link token, one-time code) is not kept
+            subject = row["subject"] or self._entry(row).subject
+            self.conn.execute(
+                update(t.outbox)
+                .where(c.message_id == message_id)
+                .values(subject=subject, body_text=SCRUBBED_BODY, body_html=None, context=None)
+            )
+        return True
 
     def mark_failed(self, message_id: str, error: str, retry_at: dt.datetime) -> None:
         """See :class:`mutuelle_core.ports.Outbox`."""
