@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import weakref
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import chain
 from operator import itemgetter
@@ -49,7 +49,7 @@ from mutuelle_core.values.dates import DateRange
 if TYPE_CHECKING:
     from mutuelle_adapters.sql.uow import SqlUnitOfWork
 
-__all__ = ["SqlCotisations", "SqlTariffs", "billable_page", "bulk_insert"]
+__all__ = ["WRITE_BEHIND_ROWS", "SqlCotisations", "SqlTariffs", "billable_page", "bulk_insert"]
 
 _BILLABLE = sorted(s.value for s in BILLABLE_STATUSES)
 _BILLABLE_SET = frozenset(_BILLABLE)
@@ -188,7 +188,9 @@ _PAGE_QUERIES = {
 }
 
 
-def billable_page(conn: Connection, cursor: str | None, limit: int) -> list[BillableAffiliation]:
+def billable_page(
+    conn: Connection, cursor: str | None, limit: int, *, reader: Callable[[], Connection] | None = None
+) -> list[BillableAffiliation]:
     """One keyset page of billable affiliations as lean projections (see the module docstring).
 
     The status is filtered here rather than in SQL: with ``status IN (...)`` SQLite picks the status
@@ -200,17 +202,20 @@ def billable_page(conn: Connection, cursor: str | None, limit: int) -> list[Bill
     call with that cursor and limit on the same connection takes them (and projects them itself).
     Those rows are what was committed when they were read, which is what a billing run reads anyway
     (it commits each page before asking for the next, and writes no affiliation); a call with another
-    cursor reads for itself.
+    cursor reads for itself. ``reader``, when given, returns the connection to read on when nothing was
+    read ahead (the unit of work's, once its writes behind are done): rows read ahead are taken
+    without waiting for them.
     """
     out: list[BillableAffiliation] = []
     first, after = _PAGE_QUERIES[conn.dialect.name]
     rows = _rows_read_ahead(conn, cursor, limit)
     while len(out) < limit:
         if rows is None:
+            live = conn if reader is None else reader()
             if cursor is None:
-                rows = conn.exec_driver_sql(first, (limit - len(out),)).fetchall()
+                rows = live.exec_driver_sql(first, (limit - len(out),)).fetchall()
             else:
-                rows = conn.exec_driver_sql(after, (cursor, limit - len(out))).fetchall()
+                rows = live.exec_driver_sql(after, (cursor, limit - len(out))).fetchall()
         if not rows:
             break
         cursor = rows[-1][0]
@@ -290,6 +295,8 @@ def _project(rows: Sequence[Any], out: list[BillableAffiliation]) -> None:
         )
 
 
+WRITE_BEHIND_ROWS = 100
+"""Lines and schedule lines from this many are written behind (fewer: at once)."""
 _COPY_CHUNK = 500
 """Rows per write of a COPY."""
 _COPY_TYPES = frozenset({str, int, dt.date})
@@ -505,12 +512,22 @@ class SqlCotisations(_Repo):
         return found
 
     def add_lines(self, rows: Sequence[Row]) -> None:
-        """See :class:`mutuelle_core.ports.CotisationRepository`."""
-        bulk_insert(self.conn, t.cotisation_lines, rows)
+        """See :class:`mutuelle_core.ports.CotisationRepository` (written behind from 100 rows)."""
+        self._insert(t.cotisation_lines, rows)
 
     def add_schedule_lines(self, rows: Sequence[Row]) -> None:
-        """See :class:`mutuelle_core.ports.CotisationRepository`."""
-        bulk_insert(self.conn, t.schedule_lines, rows)
+        """See :class:`mutuelle_core.ports.CotisationRepository` (written behind from 100 rows)."""
+        self._insert(t.schedule_lines, rows)
+
+    def _insert(self, table: Table, rows: Sequence[Row]) -> None:
+        """Many rows go to the unit of work's writer thread (see :mod:`mutuelle_adapters.sql.uow`):
+        the caller prepares the next batch while the database stores these; an error (a line billed
+        twice) is raised by the next use of the connection, at the latest by ``commit``."""
+        if len(rows) < WRITE_BEHIND_ROWS:
+            bulk_insert(self.conn, table, rows)
+            return
+        conn, batch = self._uow.bulk_connection, list(rows)
+        self._uow.write_behind(lambda: bulk_insert(conn, table, batch))
 
     def lines_for(self, affiliation_id: str, month: str | None = None) -> Sequence[Row]:
         """See :class:`mutuelle_core.ports.CotisationRepository`."""

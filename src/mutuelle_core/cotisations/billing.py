@@ -30,7 +30,7 @@ left unbilled and reported; the run goes on with the others.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import cast
 
 import attrs
@@ -210,9 +210,10 @@ _PAYROLL = CollectionChannel.PAYROLL_DEDUCTION
 class _Batch:
     """The rows of one page, built as plain dicts for one bulk insert per table."""
 
-    __slots__ = ("amount", "billed", "errors", "lines", "schedule", "unbilled")
+    __slots__ = ("already", "amount", "billed", "errors", "lines", "schedule", "unbilled")
 
     def __init__(self) -> None:
+        self.already = 0
         self.lines: list[Row] = []
         self.schedule: list[Row] = []
         self.billed = 0
@@ -434,17 +435,19 @@ def bill(
         memo: dict[_Key, _Priced] = {}
         already = schedule_lines = unbilled = 0
         errors: list[tuple[str, str]] = []
-        while True:
-            page = uow.affiliations.billable_after(run.cursor, batch_size)
+        run_id = run.run_id
+
+        def price(page: Sequence[BillableAffiliation]) -> _Batch:
+            """The rows of a page, and what could not be billed."""
+            batch = _Batch()
             if not page:
-                break
+                return batch
             done = (
                 uow.cotisations.billed_among(key, [m.affiliation_id for m in page]) if check_billed else set()
             )
-            batch = _Batch()
             for member in page:
                 if member.affiliation_id in done:
-                    already += 1
+                    batch.already += 1
                     continue
                 number = member.contract_number
                 if number not in pricings:
@@ -457,13 +460,27 @@ def bill(
                 try:
                     if pricing is None:
                         raise BILLING_TARIFF_MISSING("contract_number", contract=number)
-                    _bill_one(member, pricing, month, key, run.run_id, due_dates[number], batch, memo)
+                    _bill_one(member, pricing, month, key, run_id, due_dates[number], batch, memo)
                 except DomainError as error:
-                    unbilled += 1
-                    if len(errors) < MAX_REPORTED_ERRORS:
-                        errors.append((member.affiliation_id, error.code))
+                    batch.unbilled += 1
+                    if len(batch.errors) < MAX_REPORTED_ERRORS:
+                        batch.errors.append((member.affiliation_id, error.code))
+            return batch
+
+        page = uow.affiliations.billable_after(run.cursor, batch_size)
+        batch = price(page)
+        while True:
+            if not page:
+                break
+            # the adapter may write these behind (SQL): the next page is read and priced meanwhile,
+            # and committed with its own cursor only after this one
             uow.cotisations.add_lines(batch.lines)
             uow.cotisations.add_schedule_lines(batch.schedule)
+            following = uow.affiliations.billable_after(page[-1].affiliation_id, batch_size)
+            priced = price(following)
+            already += batch.already
+            unbilled += batch.unbilled
+            errors.extend(batch.errors[: MAX_REPORTED_ERRORS - len(errors)])
             schedule_lines += len(batch.schedule)
             run = uow.cotisations.update_run(
                 attrs.evolve(
@@ -482,6 +499,7 @@ def bill(
                         run_id=run.run_id, affiliations=run.affiliations, lines=run.lines, cursor=run.cursor
                     )
                 )
+            page, batch = following, priced
         run = uow.cotisations.update_run(
             attrs.evolve(run, status=BillingRunStatus.DONE, finished_at=svc.clock.now())
         )
