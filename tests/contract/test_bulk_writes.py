@@ -192,3 +192,23 @@ def test_a_bulk_write_is_seen_by_the_next_query_of_its_unit_of_work(backend: Bac
         assert len(uow.affiliations.list_for_contract("M1000304")) == COPY_MIN_ROWS + 1
         uow.rollback()
         assert uow.affiliations.list_for_contract("M1000304") == []
+
+
+def test_a_unit_of_work_whose_bulk_write_failed_never_commits_even_if_the_error_was_caught(
+    backend: Backend,
+) -> None:
+    if backend.engine is None:
+        pytest.skip("the memory adapter writes at once")
+    with backend.uow() as uow:
+        uow.employers.add(employer())
+        uow.contracts.add(contract())
+        uow.commit()
+    added = [invitation(n, backend, "Anaïs") for n in range(1, COPY_MIN_ROWS + 51)]
+    with backend.uow() as uow:
+        uow.affiliations.add_many([*added, added[0]])
+        with pytest.raises(IntegrityError):
+            uow.affiliations.find("aff-1")  # the failure comes out here, and the caller swallows it
+        with pytest.raises(IntegrityError):
+            uow.commit()  # but this transaction misses writes: it is refused
+    with backend.uow() as uow:
+        assert uow.affiliations.list_for_contract("M1000304") == []

@@ -755,6 +755,7 @@ class SqlUnitOfWork:
         self._writer: ThreadPoolExecutor | None = None
         self._writes: list[Future[None]] = []
         self._write_error: BaseException | None = None
+        self._failed_write: BaseException | None = None
         self._events: list[DomainEvent] = []
         self._committed: list[DomainEvent] = []
         self.employers = SqlEmployers(self)
@@ -814,8 +815,10 @@ class SqlUnitOfWork:
         for future in writes:
             future.result()
         error, self._write_error = self._write_error, None
-        if error is not None and raise_error:
-            raise error
+        if error is not None:
+            self._failed_write = error  # remembered until rollback: such a transaction never commits
+            if raise_error:
+                raise error
 
     def __enter__(self) -> Self:
         self._connection = self.engine.connect()
@@ -839,14 +842,22 @@ class SqlUnitOfWork:
         self._events.extend(events)
 
     def commit(self) -> None:
-        """Commit the transaction; a new one begins with any further work in the block."""
-        self.connection.commit()
+        """Commit the transaction; a new one begins with any further work in the block.
+
+        Raises the error of a bulk write that failed in this transaction, even one already raised
+        (and caught) by an earlier operation: part of the transaction's writes are missing.
+        """
+        connection = self.connection
+        if self._failed_write is not None:
+            raise self._failed_write
+        connection.commit()
         self._committed.extend(self._events)
         self._events = []
 
     def rollback(self) -> None:
         """Roll the transaction back (a new one begins)."""
         self._wait_for_writes(raise_error=False)  # their error goes with the work rolled back
+        self._failed_write = None
         if self._connection is not None:
             self._connection.rollback()
         self._events = []
