@@ -449,11 +449,15 @@ class CotisationRepository(Protocol):
         ...
 
     def add_lines(self, rows: Sequence[Row]) -> None:
-        """Store new cotisation lines (one bulk insert)."""
+        """Store new cotisation lines (one bulk insert).
+
+        An adapter may write them behind: a write that fails (a key stored twice) then fails a later
+        operation of the unit of work, at the latest ``commit``, and nothing is committed.
+        """
         ...
 
     def add_schedule_lines(self, rows: Sequence[Row]) -> None:
-        """Store new schedule lines (one bulk insert)."""
+        """Store new schedule lines (one bulk insert); may be written behind, as :meth:`add_lines`."""
         ...
 
     def lines_for(self, affiliation_id: str, month: str | None = None) -> Sequence[Row]:
