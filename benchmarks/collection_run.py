@@ -164,12 +164,13 @@ def _child(url: str, size: int) -> None:
         start = time.perf_counter()
         report = collect_direct_debits(svc, dt.date(2026, 6, 8), files)
         elapsed = time.perf_counter() - start
-        size_mb = Path(report.published_to or "").stat().st_size / 1e6 if report.published_to else 0.0
+        size_mb = sum(Path(p).stat().st_size for p in report.published) / 1e6
     assert report.debits == size, report
     name = make_url(url).get_backend_name()
     print(
         f"{name:<10} {size:>9,} members: {elapsed:7.2f} s {size / elapsed:10,.0f} members/s "
-        f"{elapsed / size * 1e6:8.1f} µs/member   file {size_mb:6.1f} MB   peak {_rss_mb():6.1f} MB "
+        f"{elapsed / size * 1e6:8.1f} µs/member   {len(report.published)} file(s) {size_mb:6.1f} MB   "
+        f"peak {_rss_mb():6.1f} MB "
         f"(set-up {before:.1f} MB)",
         flush=True,
     )

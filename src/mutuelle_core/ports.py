@@ -504,6 +504,10 @@ class MandateRepository(Protocol):
         """Store a changed mandate if nobody changed it since loaded; returns its new version."""
         ...
 
+    def update_many(self, changed: Sequence[StoredMandate]) -> None:
+        """Store many changed mandates at once (as :meth:`update`); a stale one fails them all."""
+        ...
+
 
 class AccountRepository(Protocol):
     """Payers' ledgers: dues read from the schedule lines, payments, imputations and rejects.
@@ -513,6 +517,15 @@ class AccountRepository(Protocol):
 
     def ledger(self, key: PayerKey) -> StoredLedger:
         """The payer's ledger (version 0 for a payer with nothing recorded yet)."""
+        ...
+
+    def ledgers(self, keys: Sequence[PayerKey]) -> dict[PayerKey, StoredLedger]:
+        """Many payers' ledgers at once (as :meth:`ledger` for each)."""
+        ...
+
+    def save_many(self, changes: Sequence[tuple[StoredLedger, Ledger]]) -> None:
+        """Store many ledgers at once (as :meth:`save` for each, each payer at most once); a stale
+        one fails them all."""
         ...
 
     def save(self, stored: StoredLedger, ledger: Ledger) -> StoredLedger:
@@ -528,9 +541,15 @@ class AccountRepository(Protocol):
         """The payers with a due falling on or before that day that is not paid in full."""
         ...
 
-    def uncollected(self, due_on_or_before: dt.date) -> Sequence[UncollectedDue]:
+    def uncollected(
+        self, due_on_or_before: dt.date, *, after_member: str | None = None, members: int | None = None
+    ) -> Sequence[UncollectedDue]:
         """Members' dues falling on or before that day and not paid in full (a direct debit sent
-        counts as payment until the bank rejects it); by member, then due date."""
+        counts as payment until the bank rejects it); by member, then due date.
+
+        Paged by member: only members whose id sorts after ``after_member``, at most ``members`` of
+        them (every due of each member returned is in the page).
+        """
         ...
 
     def month_totals(self, month: str) -> Sequence[Row]:

@@ -280,3 +280,27 @@ def test_collections_and_month_totals(backend: Backend) -> None:
             }
         ]
         assert uow.accounts.month_totals("2026-07") == []
+
+
+def test_uncollected_dues_come_by_pages_of_whole_members(backend: Backend) -> None:
+    for n in range(5):
+        billed(
+            backend,
+            Payer.MEMBER,
+            f"M{n}",
+            [(f"a{n}", "2026-05", 1000, D(2026, 5, 5)), (f"a{n}", "2026-06", 1000, D(2026, 6, 5))],
+        )
+    with backend.uow() as uow:
+        first = uow.accounts.uncollected(D(2026, 6, 30), members=2)
+        second = uow.accounts.uncollected(D(2026, 6, 30), after_member=first[-1].member_id, members=2)
+        last = uow.accounts.uncollected(D(2026, 6, 30), after_member="M3", members=2)
+        past = uow.accounts.uncollected(D(2026, 6, 30), after_member="M4", members=2)
+    assert [(u.member_id, u.month) for u in first] == [
+        ("M0", "2026-05"),
+        ("M0", "2026-06"),
+        ("M1", "2026-05"),
+        ("M1", "2026-06"),
+    ]
+    assert [u.member_id for u in second] == ["M2", "M2", "M3", "M3"]
+    assert [u.member_id for u in last] == ["M4", "M4"]
+    assert past == []

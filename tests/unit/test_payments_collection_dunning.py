@@ -6,10 +6,11 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import attrs
 import pytest
 
 from mutuelle_adapters.files.sepa import NAMESPACE, SepaDirectDebitFiles
-from mutuelle_core.cotisations.account_records import PayerKey
+from mutuelle_core.cotisations.account_records import PayerKey, StoredMandate
 from mutuelle_core.cotisations.accounts import (
     PaymentLine,
     employer_payer_situation,
@@ -33,7 +34,7 @@ from mutuelle_core.values.dates import Month
 from mutuelle_core.values.money import Money
 from tests.affiliation_fixtures import BANK
 from tests.conftest import Backend
-from tests.unit.test_billing import affiliated
+from tests.unit.test_billing import affiliated, clone
 
 D = dt.date
 NS = {"p": NAMESPACE}
@@ -90,12 +91,12 @@ def test_sepa_file_reads_back_what_was_billed_and_is_not_collected_twice(
     svc = backend.services()
     report = collect_direct_debits(svc, D(2026, 6, 5), files(tmp_path))
     assert report.debits == 1 and report.amount == Money.cents(may + june)
-    assert report.record is not None and report.published_to is not None
-    content = Path(report.published_to).read_bytes()
+    [record], [published] = report.records, report.published
+    content = Path(published).read_bytes()
     [tx] = transactions(content)
     with backend.uow() as uow:
         mandate = uow.mandates.active_for([aff_id])[aff_id].mandate
-        stored_doc = uow.documents.list_for_owner(report.record.collection_id)
+        stored_doc = uow.documents.list_for_owner(record.collection_id)
     assert tx["amount"] == f"{(may + june) / 100:.2f}"
     assert tx["iban"] == BankAccount.parse(BANK.iban).iban
     assert tx["rum"] == str(mandate.rum)
@@ -105,7 +106,7 @@ def test_sepa_file_reads_back_what_was_billed_and_is_not_collected_twice(
     assert [d.status for d in statement.dues] == [DueStatus.PAID, DueStatus.PAID]
     assert statement.balance == Money(0)
     again = collect_direct_debits(svc, D(2026, 6, 5), files(tmp_path))
-    assert (again.debits, again.record) == (0, None)
+    assert (again.debits, again.records, again.published) == (0, (), ())
     with backend.uow() as uow:
         assert len(uow.accounts.collections()) == 1
 
@@ -128,11 +129,11 @@ def test_a_rejected_debit_is_presented_again_and_a_closed_account_revokes_the_ma
     aff_id, _key, _may, _june = billed(backend)
     svc = backend.services()
     first = collect_direct_debits(svc, D(2026, 6, 5), files(tmp_path))
-    [tx] = transactions(Path(first.published_to or "").read_bytes())
+    [tx] = transactions(Path(first.published[0]).read_bytes())
     statement = reject_payment(svc, tx["e2e"], "AM04", D(2026, 6, 8))
     assert [d.status for d in statement.dues] == [DueStatus.UNPAID, DueStatus.UNPAID]
     second = collect_direct_debits(svc, D(2026, 7, 6), files(tmp_path))
-    [tx2] = transactions(Path(second.published_to or "").read_bytes())
+    [tx2] = transactions(Path(second.published[0]).read_bytes())
     assert tx2["amount"] == tx["amount"] and tx2["sequence"] == "RCUR" and tx2["e2e"] != tx["e2e"]
     reject_payment(svc, tx2["e2e"], "AC04", D(2026, 7, 9))
     with backend.uow() as uow:
@@ -151,7 +152,7 @@ def test_a_new_iban_in_another_bank_is_collected_first_again_with_the_amendment(
     bill(svc, Month(2026, 7))
     change_bank_account(svc, aff_id, "FR7630004000031234567890143", "Benoît Dupond")
     report = collect_direct_debits(svc, D(2026, 7, 6), files(tmp_path))
-    [tx] = transactions(Path(report.published_to or "").read_bytes())
+    [tx] = transactions(Path(report.published[0]).read_bytes())
     assert tx["iban"] == "FR7630004000031234567890143"
     assert (tx["sequence"], tx["amended"]) == ("FRST", "true")
 
@@ -261,3 +262,28 @@ def test_the_employer_space_shows_the_payer_situation_to_its_correspondents_only
     with pytest.raises(DomainError) as denied:
         employer_payer_situation(svc, "someone-else", "MENJ2026")
     assert denied.value.code in {"access.denied", "not_found"}
+
+
+def test_members_are_collected_page_by_page_one_file_each_and_a_rerun_collects_nothing(
+    backend: Backend, tmp_path: Path
+) -> None:
+    _, aff_id = affiliated(backend, 2)
+    ids = [aff_id, *clone(backend, aff_id, 4)]
+    with backend.uow() as uow:  # each clone signed its own mandate (same account)
+        original = uow.mandates.active_for([aff_id])[aff_id]
+        for n, other in enumerate(ids[1:], start=2):
+            uow.mandates.add(
+                StoredMandate(attrs.evolve(original.mandate, rum=f"RUM-MENJ2026-{n:07d}"), other, version=0)
+            )
+        uow.commit()
+    svc = backend.services()
+    bill(svc, Month(2026, 6))
+    report = collect_direct_debits(svc, D(2026, 6, 5), files(tmp_path), members_per_file=2)
+    assert (len(report.records), report.debits) == (3, 5)
+    per_file = [len(transactions(Path(p).read_bytes())) for p in report.published]
+    assert per_file == [2, 2, 1]
+    assert sum(r.amount_cents for r in report.records) == report.amount.to_cents()
+    e2e = [tx["e2e"] for p in report.published for tx in transactions(Path(p).read_bytes())]
+    assert len(set(e2e)) == 5
+    again = collect_direct_debits(svc, D(2026, 6, 5), files(tmp_path), members_per_file=2)
+    assert (again.debits, again.records) == (0, ())

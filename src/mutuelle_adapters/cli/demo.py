@@ -757,12 +757,10 @@ def _billing_demo(app: App, clock: FixedClock, workdir: Path, console: Console) 
     )
     collected = collect_direct_debits(svc, collection_date, files)
     console.print(
-        f"Fichier SEPA pain.008 (validé par le schéma XSD) : {collected.published_to} — "
+        f"Fichier SEPA pain.008 (validé par le schéma XSD) : {', '.join(collected.published)} — "
         f"{collected.debits} prélèvement(s), {collected.amount.format()}"
     )
-    read_back = (
-        _sepa_transactions(Path(collected.published_to or "").read_bytes()) if collected.published_to else []
-    )
+    read_back = [tx for where in collected.published for tx in _sepa_transactions(Path(where).read_bytes())]
     expected = sorted(
         (
             f"{r['amount_cents'] / 100:.2f}",

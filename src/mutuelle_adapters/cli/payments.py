@@ -85,10 +85,12 @@ def collect_command(date_text: str, out_dir: str, creditor_iban: str, database_u
         out_dir, creditor=app.services.insurer, creditor_account=BankAccount.parse(creditor_iban)
     )
     report = collect_direct_debits(app.services, _date(date_text), files)
-    if report.record is None:
+    if not report.records:
         console.print(f"Rien à prélever au {report.collection_date:%d/%m/%Y}.")
     else:
-        console.print(f"{report.debits} prélèvement(s) pour {report.amount.format()} : {report.published_to}")
+        console.print(f"{report.debits} prélèvement(s) pour {report.amount.format()} :")
+        for where in report.published:
+            console.print(f"  {where}")
     for reason, count in sorted(report.skipped.items()):
         console.print(f"  non prélevées ({reason}) : {count}")
 

@@ -62,6 +62,11 @@ class MemoryMandates:
         """See :class:`mutuelle_core.ports.MandateRepository`."""
         return self._t.replace(str(stored.mandate.rum), stored)
 
+    def update_many(self, changed: Sequence[StoredMandate]) -> None:
+        """See :class:`mutuelle_core.ports.MandateRepository`."""
+        for stored in changed:
+            self.update(stored)
+
 
 class MemoryAccounts:
     """Payer ledgers and SEPA files in memory."""
@@ -84,6 +89,17 @@ class MemoryAccounts:
         if stored is None:
             return StoredLedger(key, Ledger(key.payer_id, dues=dues))
         return attrs.evolve(stored, ledger=attrs.evolve(stored.ledger, dues=dues))
+
+    def ledgers(self, keys: Sequence[PayerKey]) -> dict[PayerKey, StoredLedger]:
+        """See :class:`mutuelle_core.ports.AccountRepository`."""
+        return {key: self.ledger(key) for key in keys}
+
+    def save_many(self, changes: Sequence[tuple[StoredLedger, Ledger]]) -> None:
+        """See :class:`mutuelle_core.ports.AccountRepository`."""
+        if len({stored.key for stored, _ in changes}) != len(changes):
+            raise CONCURRENCY_CONFLICT(None, what="compte payeur enregistré deux fois")
+        for stored, ledger in changes:
+            self.save(stored, ledger)
 
     def save(self, stored: StoredLedger, ledger: Ledger) -> StoredLedger:
         """See :class:`mutuelle_core.ports.AccountRepository`."""
@@ -139,12 +155,16 @@ class MemoryAccounts:
         }
         return sorted(found, key=lambda p: (p.payer.value, p.payer_id))
 
-    def uncollected(self, due_on_or_before: dt.date) -> Sequence[UncollectedDue]:
+    def uncollected(
+        self, due_on_or_before: dt.date, *, after_member: str | None = None, members: int | None = None
+    ) -> Sequence[UncollectedDue]:
         """See :class:`mutuelle_core.ports.AccountRepository`."""
         paid = self._paid()
         out = []
         for k, (cents, row) in self._dues(due_on_or_before).items():
             left = cents - paid.get(k, 0)
+            if after_member is not None and k[1] <= after_member:
+                continue
             if k[0] == Payer.MEMBER.value and left > 0:
                 out.append(
                     UncollectedDue(
@@ -156,7 +176,11 @@ class MemoryAccounts:
                         outstanding_cents=left,
                     )
                 )
-        return sorted(out, key=lambda u: (u.member_id, u.due_date, u.affiliation_id))
+        out.sort(key=lambda u: (u.member_id, u.due_date, u.affiliation_id))
+        if members is not None:
+            kept = sorted({u.member_id for u in out})[:members]
+            out = [u for u in out if u.member_id in set(kept)]
+        return out
 
     def month_totals(self, month: str) -> Sequence[Row]:
         """See :class:`mutuelle_core.ports.AccountRepository`."""

@@ -20,7 +20,7 @@ from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from sqlalchemy import Connection, and_, case, delete, func, insert, literal, select, update
+from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, literal, select, update
 
 from mutuelle_adapters.sql import tables as t
 from mutuelle_core.cotisations.account_records import (
@@ -72,6 +72,34 @@ def _due_id(payer: str, month: str, affiliation_id: str) -> str:
     return employer_due_id(month) if payer == Payer.EMPLOYER.value else member_due_id(month, affiliation_id)
 
 
+_CHUNK = 500
+"""Payers (or mandates) per statement of the batch reads and writes."""
+
+
+def _imputation_rows(key: PayerKey, ledger: Ledger) -> list[dict[str, Any]]:
+    """A ledger's imputations as rows, one per payment and due (two imputations of the same payment
+    to the same due, a credit applied later, make one row)."""
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for imputation in ledger.imputations:
+        month, affiliation_id = _split_due(key, imputation.due_id)
+        row_key = (imputation.payment_id, month, affiliation_id)
+        row = rows.get(row_key)
+        if row is None:
+            rows[row_key] = {
+                "payment_id": imputation.payment_id,
+                "payer": key.payer.value,
+                "payer_id": key.payer_id,
+                "month": month,
+                "affiliation_id": affiliation_id,
+                "amount_cents": imputation.amount.to_cents(),
+                "imputed_on": imputation.on,
+            }
+        else:
+            row["amount_cents"] += imputation.amount.to_cents()
+            row["imputed_on"] = max(row["imputed_on"], imputation.on)
+    return list(rows.values())
+
+
 class SqlMandates(_Repo):
     """SEPA mandates in SQL."""
 
@@ -115,6 +143,28 @@ class SqlMandates(_Repo):
         )
         return attrs.evolve(stored, version=1)
 
+    def update_many(self, changed: Sequence[StoredMandate]) -> None:
+        """See :class:`mutuelle_core.ports.MandateRepository` (one statement per 500 mandates)."""
+        c = t.mandates.c
+        for start in range(0, len(changed), _CHUNK):
+            rows = [
+                {
+                    "w_rum": str(m.mandate.rum),
+                    "w_version": m.version,
+                    "status": m.mandate.status.value,
+                    "data": converter.unstructure(m.mandate),
+                }
+                for m in changed[start : start + _CHUNK]
+            ]
+            done = self.conn.execute(
+                update(t.mandates)
+                .where(c.rum == bindparam("w_rum"), c.version == bindparam("w_version"))
+                .values(status=bindparam("status"), data=bindparam("data"), version=c.version + 1),
+                rows,
+            )
+            if done.rowcount != len(rows):
+                raise CONCURRENCY_CONFLICT(None, what="mandat modifié entre-temps")
+
     def update(self, stored: StoredMandate) -> StoredMandate:
         """See :class:`mutuelle_core.ports.MandateRepository`."""
         c = t.mandates.c
@@ -138,138 +188,179 @@ class SqlAccounts(_Repo):
 
     def ledger(self, key: PayerKey) -> StoredLedger:
         """See :class:`mutuelle_core.ports.AccountRepository`."""
-        s, p, i = t.schedule_lines.c, t.payments.c, t.imputations.c
-        payer = key.payer.value
-        schedule = self.conn.execute(
-            select(s.affiliation_id, s.month, s.due_date, s.amount_cents).where(
-                s.payer_id == key.payer_id, s.payer == payer
-            )
-        ).mappings()
-        dues = dues_from_schedule(key, [dict(r) for r in schedule])
-        version = self.conn.execute(
-            select(t.payer_accounts.c.version).where(
-                t.payer_accounts.c.payer == payer, t.payer_accounts.c.payer_id == key.payer_id
-            )
-        ).scalar()
-        if version is None:
-            return StoredLedger(key, Ledger(key.payer_id, dues=dues))
-        payments: list[Payment] = []
-        rejections: list[Rejection] = []
-        for row in self.conn.execute(
-            select(t.payments).where(p.payer == payer, p.payer_id == key.payer_id).order_by(p.payment_id)
-        ):
-            payments.append(
-                Payment(
-                    payment_id=row.payment_id,
-                    received_on=row.received_on,
-                    amount=Money.cents(row.amount_cents),
-                    channel=CollectionChannel(row.channel),
-                    due_id=row.due_id,
+        return self.ledgers([key])[key]
+
+    def ledgers(self, keys: Sequence[PayerKey]) -> dict[PayerKey, StoredLedger]:
+        """See :class:`mutuelle_core.ports.AccountRepository` (four queries per 500 payers)."""
+        s, p, i, a = t.schedule_lines.c, t.payments.c, t.imputations.c, t.payer_accounts.c
+        out: dict[PayerKey, StoredLedger] = {}
+        by_payer: dict[Payer, list[str]] = {}
+        for key in dict.fromkeys(keys):
+            by_payer.setdefault(key.payer, []).append(key.payer_id)
+        for payer_kind, all_ids in by_payer.items():
+            payer = payer_kind.value
+            for start in range(0, len(all_ids), _CHUNK):
+                ids = all_ids[start : start + _CHUNK]
+                schedule: dict[str, list[dict[str, Any]]] = {pid: [] for pid in ids}
+                for due in self.conn.execute(
+                    select(s.payer_id, s.affiliation_id, s.month, s.due_date, s.amount_cents).where(
+                        s.payer_id.in_(ids), s.payer == payer
+                    )
+                ).mappings():
+                    schedule[due["payer_id"]].append(dict(due))
+                versions = dict(
+                    self.conn.execute(
+                        select(a.payer_id, a.version).where(a.payer == payer, a.payer_id.in_(ids))
+                    ).all()
                 )
-            )
-            if row.rejected_on is not None:
-                rejections.append(Rejection(row.payment_id, row.rejected_on, RejectReason(row.reject_reason)))
-        imputations = [
-            Imputation(
-                r.payment_id,
-                _due_id(payer, r.month, r.affiliation_id),
-                Money.cents(r.amount_cents),
-                r.imputed_on,
-            )
-            for r in self.conn.execute(
-                select(i.payment_id, i.month, i.affiliation_id, i.amount_cents, i.imputed_on)
-                .where(i.payer == payer, i.payer_id == key.payer_id)
-                .order_by(i.imputed_on, i.payment_id, i.month, i.affiliation_id)
-            )
-        ]
-        payments.sort(key=lambda pay: (pay.received_on, pay.payment_id))
-        ledger = Ledger(
-            key.payer_id,
-            dues=dues,
-            payments=tuple(payments),
-            imputations=tuple(imputations),
-            rejections=tuple(sorted(rejections, key=lambda r: (r.on, r.payment_id))),
-        )
-        return StoredLedger(key, ledger, version)
+                payments: dict[str, list[Payment]] = {}
+                rejections: dict[str, list[Rejection]] = {}
+                imputations: dict[str, list[Imputation]] = {}
+                known = [pid for pid in ids if pid in versions]
+                if known:
+                    for row in self.conn.execute(
+                        select(t.payments).where(p.payer == payer, p.payer_id.in_(known))
+                    ):
+                        payments.setdefault(row.payer_id, []).append(
+                            Payment(
+                                payment_id=row.payment_id,
+                                received_on=row.received_on,
+                                amount=Money.cents(row.amount_cents),
+                                channel=CollectionChannel(row.channel),
+                                due_id=row.due_id,
+                            )
+                        )
+                        if row.rejected_on is not None:
+                            rejections.setdefault(row.payer_id, []).append(
+                                Rejection(row.payment_id, row.rejected_on, RejectReason(row.reject_reason))
+                            )
+                    for r in self.conn.execute(
+                        select(
+                            i.payer_id, i.payment_id, i.month, i.affiliation_id, i.amount_cents, i.imputed_on
+                        )
+                        .where(i.payer == payer, i.payer_id.in_(known))
+                        .order_by(i.payer_id, i.imputed_on, i.payment_id, i.month, i.affiliation_id)
+                    ):
+                        imputations.setdefault(r.payer_id, []).append(
+                            Imputation(
+                                r.payment_id,
+                                _due_id(payer, r.month, r.affiliation_id),
+                                Money.cents(r.amount_cents),
+                                r.imputed_on,
+                            )
+                        )
+                for pid in ids:
+                    key = PayerKey(payer_kind, pid)
+                    ledger = Ledger(
+                        pid,
+                        dues=dues_from_schedule(key, schedule[pid]),
+                        payments=tuple(
+                            sorted(payments.get(pid, ()), key=lambda x: (x.received_on, x.payment_id))
+                        ),
+                        imputations=tuple(imputations.get(pid, ())),
+                        rejections=tuple(sorted(rejections.get(pid, ()), key=lambda r: (r.on, r.payment_id))),
+                    )
+                    out[key] = StoredLedger(key, ledger, versions.get(pid, 0))
+        return out
 
     def save(self, stored: StoredLedger, ledger: Ledger) -> StoredLedger:
         """See :class:`mutuelle_core.ports.AccountRepository`."""
-        key, conn = stored.key, self.conn
-        payer = key.payer.value
-        a = t.payer_accounts.c
-        if stored.version == 0:
-            exists = conn.execute(
-                select(a.version).where(a.payer == payer, a.payer_id == key.payer_id)
-            ).first()
-            if exists is not None:
-                raise CONCURRENCY_CONFLICT(None, what=f"compte payeur {key}")
-            conn.execute(insert(t.payer_accounts).values(payer=payer, payer_id=key.payer_id, version=1))
-        else:
-            done = conn.execute(
-                update(t.payer_accounts)
-                .where(a.payer == payer, a.payer_id == key.payer_id, a.version == stored.version)
-                .values(version=stored.version + 1)
-            )
-            if done.rowcount != 1:
-                raise CONCURRENCY_CONFLICT(None, what=f"compte payeur {key}")
-        known = {pay.payment_id for pay in stored.ledger.payments}
-        rejected_before = {r.payment_id for r in stored.ledger.rejections}
-        new = [pay for pay in ledger.payments if pay.payment_id not in known]
-        if new:
-            taken = conn.execute(
-                select(t.payments.c.payment_id).where(
-                    t.payments.c.payment_id.in_([n.payment_id for n in new])
-                )
-            ).first()
-            if taken is not None:
-                raise ALREADY_EXISTS("payment_id", what=f"règlement {taken[0]}")
-            conn.execute(
-                insert(t.payments),
-                [
-                    {
-                        "payment_id": pay.payment_id,
-                        "payer": payer,
-                        "payer_id": key.payer_id,
-                        "received_on": pay.received_on,
-                        "amount_cents": pay.amount.to_cents(),
-                        "channel": pay.channel.value,
-                        "due_id": pay.due_id,
-                        "rejected_on": None,
-                        "reject_reason": None,
-                    }
-                    for pay in new
-                ],
-            )
-        for rejection in ledger.rejections:
-            if rejection.payment_id not in rejected_before:
+        self.save_many([(stored, ledger)])
+        return StoredLedger(stored.key, ledger, stored.version + 1)
+
+    def save_many(self, changes: Sequence[tuple[StoredLedger, Ledger]]) -> None:
+        """See :class:`mutuelle_core.ports.AccountRepository` (a few statements per 500 payers)."""
+        conn = self.conn
+        a, pc, i = t.payer_accounts.c, t.payments.c, t.imputations.c
+        if len({c[0].key for c in changes}) != len(changes):
+            raise CONCURRENCY_CONFLICT(None, what="compte payeur enregistré deux fois")
+        for start in range(0, len(changes), _CHUNK):
+            chunk = changes[start : start + _CHUNK]
+            for payer_kind in {c[0].key.payer for c in chunk}:
+                payer = payer_kind.value
+                mine = [c for c in chunk if c[0].key.payer is payer_kind]
+                fresh = [stored.key.payer_id for stored, _ in mine if stored.version == 0]
+                if fresh:
+                    exists = conn.execute(
+                        select(a.payer_id).where(a.payer == payer, a.payer_id.in_(fresh))
+                    ).first()
+                    if exists is not None:
+                        raise CONCURRENCY_CONFLICT(None, what=f"compte payeur {payer}:{exists[0]}")
+                    conn.execute(
+                        insert(t.payer_accounts),
+                        [{"payer": payer, "payer_id": pid, "version": 1} for pid in fresh],
+                    )
+                known = [
+                    {"w_payer": payer, "w_id": stored.key.payer_id, "w_version": stored.version}
+                    for stored, _ in mine
+                    if stored.version > 0
+                ]
+                if known:
+                    done = conn.execute(
+                        update(t.payer_accounts)
+                        .where(
+                            a.payer == bindparam("w_payer"),
+                            a.payer_id == bindparam("w_id"),
+                            a.version == bindparam("w_version"),
+                        )
+                        .values(version=a.version + 1),
+                        known,
+                    )
+                    if done.rowcount != len(known):
+                        raise CONCURRENCY_CONFLICT(None, what="compte payeur modifié entre-temps")
+                new_payments: list[dict[str, Any]] = []
+                rejected: list[dict[str, Any]] = []
+                imputation_rows: list[dict[str, Any]] = []
+                for stored, ledger in mine:
+                    key = stored.key
+                    known_ids = {pay.payment_id for pay in stored.ledger.payments}
+                    rejected_before = {r.payment_id for r in stored.ledger.rejections}
+                    new_payments.extend(
+                        {
+                            "payment_id": pay.payment_id,
+                            "payer": payer,
+                            "payer_id": key.payer_id,
+                            "received_on": pay.received_on,
+                            "amount_cents": pay.amount.to_cents(),
+                            "channel": pay.channel.value,
+                            "due_id": pay.due_id,
+                            "rejected_on": None,
+                            "reject_reason": None,
+                        }
+                        for pay in ledger.payments
+                        if pay.payment_id not in known_ids
+                    )
+                    rejected.extend(
+                        {"w_id": r.payment_id, "rejected_on": r.on, "reject_reason": r.reason.value}
+                        for r in ledger.rejections
+                        if r.payment_id not in rejected_before
+                    )
+                    imputation_rows.extend(_imputation_rows(key, ledger))
+                if new_payments:
+                    taken = conn.execute(
+                        select(pc.payment_id).where(
+                            pc.payment_id.in_([r["payment_id"] for r in new_payments])
+                        )
+                    ).first()
+                    if taken is not None:
+                        raise ALREADY_EXISTS("payment_id", what=f"règlement {taken[0]}")
+                    conn.execute(insert(t.payments), new_payments)
+                if rejected:
+                    conn.execute(
+                        update(t.payments)
+                        .where(pc.payment_id == bindparam("w_id"))
+                        .values(
+                            rejected_on=bindparam("rejected_on"), reject_reason=bindparam("reject_reason")
+                        ),
+                        rejected,
+                    )
                 conn.execute(
-                    update(t.payments)
-                    .where(t.payments.c.payment_id == rejection.payment_id)
-                    .values(rejected_on=rejection.on, reject_reason=rejection.reason.value)
+                    delete(t.imputations).where(
+                        i.payer == payer, i.payer_id.in_([stored.key.payer_id for stored, _ in mine])
+                    )
                 )
-        i = t.imputations.c
-        conn.execute(delete(t.imputations).where(i.payer == payer, i.payer_id == key.payer_id))
-        rows: dict[tuple[str, str, str], dict[str, Any]] = {}
-        for imputation in ledger.imputations:
-            month, affiliation_id = _split_due(key, imputation.due_id)
-            row_key = (imputation.payment_id, month, affiliation_id)
-            row = rows.get(row_key)
-            if row is None:
-                rows[row_key] = {
-                    "payment_id": imputation.payment_id,
-                    "payer": payer,
-                    "payer_id": key.payer_id,
-                    "month": month,
-                    "affiliation_id": affiliation_id,
-                    "amount_cents": imputation.amount.to_cents(),
-                    "imputed_on": imputation.on,
-                }
-            else:  # the same payment imputed to the same due twice (credit applied later): one row
-                row["amount_cents"] += imputation.amount.to_cents()
-                row["imputed_on"] = max(row["imputed_on"], imputation.on)
-        if rows:
-            conn.execute(insert(t.imputations), list(rows.values()))
-        return StoredLedger(key, ledger, stored.version + 1)
+                if imputation_rows:
+                    conn.execute(insert(t.imputations), imputation_rows)
 
     def payer_of(self, payment_id: str) -> PayerKey | None:
         """See :class:`mutuelle_core.ports.AccountRepository`."""
@@ -277,7 +368,9 @@ class SqlAccounts(_Repo):
         row = self.conn.execute(select(p.payer, p.payer_id).where(p.payment_id == payment_id)).first()
         return None if row is None else PayerKey(Payer(row[0]), row[1])
 
-    def _open_dues(self, due_on_or_before: dt.date, extra: Any = None) -> Any:
+    def _open_dues(
+        self, due_on_or_before: dt.date, extra: Any = None, members: tuple[str, str] | None = None
+    ) -> Any:
         s, i = t.schedule_lines.c, t.imputations.c
         due_aff = case((s.payer == Payer.EMPLOYER.value, literal("")), else_=s.affiliation_id)
         condition = s.due_date <= due_on_or_before
@@ -297,11 +390,14 @@ class SqlAccounts(_Repo):
             .group_by(s.payer, s.payer_id, s.month, due_aff)
             .subquery("dues")
         )
-        paid = (
-            select(i.payer, i.payer_id, i.month, i.affiliation_id, func.sum(i.amount_cents).label("paid"))
-            .group_by(i.payer, i.payer_id, i.month, i.affiliation_id)
-            .subquery("paid")
+        paid_query = select(
+            i.payer, i.payer_id, i.month, i.affiliation_id, func.sum(i.amount_cents).label("paid")
         )
+        if members is not None:  # a page of members: sum only their imputations
+            paid_query = paid_query.where(
+                i.payer == Payer.MEMBER.value, i.payer_id >= members[0], i.payer_id <= members[1]
+            )
+        paid = paid_query.group_by(i.payer, i.payer_id, i.month, i.affiliation_id).subquery("paid")
         d, q = dues.c, paid.c
         outstanding = (d.amount - func.coalesce(q.paid, 0)).label("outstanding")
         joined = dues.outerjoin(
@@ -327,10 +423,32 @@ class SqlAccounts(_Repo):
         )
         return [PayerKey(Payer(r[0]), r[1]) for r in rows]
 
-    def uncollected(self, due_on_or_before: dt.date) -> Sequence[UncollectedDue]:
-        """See :class:`mutuelle_core.ports.AccountRepository`."""
+    def uncollected(
+        self, due_on_or_before: dt.date, *, after_member: str | None = None, members: int | None = None
+    ) -> Sequence[UncollectedDue]:
+        """See :class:`mutuelle_core.ports.AccountRepository`.
+
+        A page first takes the next ``members`` member ids with a due by that day, walking the
+        ``ix_schedule_lines_payer`` index from ``after_member`` (so a page costs its own size, not the
+        table's), then their unpaid dues.
+        """
         s = t.schedule_lines.c
-        d, outstanding, joined = self._open_dues(due_on_or_before, s.payer == Payer.MEMBER.value)
+        member = s.payer == Payer.MEMBER.value
+        condition = member
+        if after_member is not None or members is not None:
+            ids = select(s.payer_id).where(member, s.due_date <= due_on_or_before)
+            if after_member is not None:
+                ids = ids.where(s.payer_id > after_member)
+            ids = ids.group_by(s.payer_id).order_by(s.payer_id)
+            if members is not None:
+                ids = ids.limit(members)
+            page = [r[0] for r in self.conn.execute(ids)]
+            if not page:
+                return []
+            condition = and_(member, s.payer_id >= page[0], s.payer_id <= page[-1])
+            d, outstanding, joined = self._open_dues(due_on_or_before, condition, (page[0], page[-1]))
+        else:
+            d, outstanding, joined = self._open_dues(due_on_or_before, condition)
         rows = self.conn.execute(
             select(d.affiliation_id, d.contract_number, d.payer_id, d.month, d.due_date, outstanding)
             .select_from(joined)
