@@ -76,6 +76,16 @@ _CHUNK = 500
 """Payers (or mandates) per statement of the batch reads and writes."""
 
 
+def _values(values: Sequence[str]) -> Any:
+    """A list of ids for ``IN``, written into the statement as literals (SQLAlchemy quotes them).
+
+    Bound one by one, a list of 500 ids makes psycopg prepare the statement on the server after a few
+    runs, and PostgreSQL's generic plan then compares every row with every bound value (measured:
+    200 ms a statement at 40,000 payers, against 5 ms with literals, which it hashes).
+    """
+    return bindparam("ids", list(values), expanding=True, literal_execute=True)
+
+
 def _imputation_rows(key: PayerKey, ledger: Ledger) -> list[dict[str, Any]]:
     """A ledger's imputations as rows, one per payment and due (two imputations of the same payment
     to the same due, a credit applied later, make one row)."""
@@ -120,7 +130,8 @@ class SqlMandates(_Repo):
         for start in range(0, len(ids), 500):
             rows = self.conn.execute(
                 select(t.mandates).where(
-                    c.affiliation_id.in_(ids[start : start + 500]), c.status == MandateStatus.ACTIVE.value
+                    c.affiliation_id.in_(_values(ids[start : start + 500])),
+                    c.status == MandateStatus.ACTIVE.value,
                 )
             )
             for row in rows:
@@ -204,13 +215,13 @@ class SqlAccounts(_Repo):
                 schedule: dict[str, list[dict[str, Any]]] = {pid: [] for pid in ids}
                 for due in self.conn.execute(
                     select(s.payer_id, s.affiliation_id, s.month, s.due_date, s.amount_cents).where(
-                        s.payer_id.in_(ids), s.payer == payer
+                        s.payer_id.in_(_values(ids)), s.payer == payer
                     )
                 ).mappings():
                     schedule[due["payer_id"]].append(dict(due))
                 versions = dict(
                     self.conn.execute(
-                        select(a.payer_id, a.version).where(a.payer == payer, a.payer_id.in_(ids))
+                        select(a.payer_id, a.version).where(a.payer == payer, a.payer_id.in_(_values(ids)))
                     ).all()
                 )
                 payments: dict[str, list[Payment]] = {}
@@ -219,7 +230,7 @@ class SqlAccounts(_Repo):
                 known = [pid for pid in ids if pid in versions]
                 if known:
                     for row in self.conn.execute(
-                        select(t.payments).where(p.payer == payer, p.payer_id.in_(known))
+                        select(t.payments).where(p.payer == payer, p.payer_id.in_(_values(known)))
                     ):
                         payments.setdefault(row.payer_id, []).append(
                             Payment(
@@ -238,7 +249,7 @@ class SqlAccounts(_Repo):
                         select(
                             i.payer_id, i.payment_id, i.month, i.affiliation_id, i.amount_cents, i.imputed_on
                         )
-                        .where(i.payer == payer, i.payer_id.in_(known))
+                        .where(i.payer == payer, i.payer_id.in_(_values(known)))
                         .order_by(i.payer_id, i.imputed_on, i.payment_id, i.month, i.affiliation_id)
                     ):
                         imputations.setdefault(r.payer_id, []).append(
@@ -282,7 +293,7 @@ class SqlAccounts(_Repo):
                 fresh = [stored.key.payer_id for stored, _ in mine if stored.version == 0]
                 if fresh:
                     exists = conn.execute(
-                        select(a.payer_id).where(a.payer == payer, a.payer_id.in_(fresh))
+                        select(a.payer_id).where(a.payer == payer, a.payer_id.in_(_values(fresh)))
                     ).first()
                     if exists is not None:
                         raise CONCURRENCY_CONFLICT(None, what=f"compte payeur {payer}:{exists[0]}")
@@ -339,7 +350,7 @@ class SqlAccounts(_Repo):
                 if new_payments:
                     taken = conn.execute(
                         select(pc.payment_id).where(
-                            pc.payment_id.in_([r["payment_id"] for r in new_payments])
+                            pc.payment_id.in_(_values([r["payment_id"] for r in new_payments]))
                         )
                     ).first()
                     if taken is not None:
@@ -356,7 +367,7 @@ class SqlAccounts(_Repo):
                     )
                 conn.execute(
                     delete(t.imputations).where(
-                        i.payer == payer, i.payer_id.in_([stored.key.payer_id for stored, _ in mine])
+                        i.payer == payer, i.payer_id.in_(_values([stored.key.payer_id for stored, _ in mine]))
                     )
                 )
                 if imputation_rows:
