@@ -52,10 +52,10 @@ from mutuelle_adapters.sql import tables
 from mutuelle_adapters.sql.database import make_engine, sqlite_url, upgrade
 from mutuelle_adapters.sql.uow import SqlUnitOfWorkFactory
 from mutuelle_adapters.system import SecretTokens, SystemClock, UuidGenerator
-from mutuelle_core.contracts.contract import ProductLevel
 from mutuelle_core.cotisations.billing import bill
 from mutuelle_core.cotisations.rules import CotisationRules
-from mutuelle_core.cotisations.tariff import PersonCategory, Price, TariffGrid, TariffLine
+from mutuelle_core.cotisations.seed002 import seed_002_grid
+from mutuelle_core.cotisations.tariff import TariffGrid
 from mutuelle_core.serialization import converter
 from mutuelle_core.services import Services
 from mutuelle_core.values.dates import Month
@@ -73,26 +73,7 @@ def _rss_mb() -> float:
 
 
 def _grid() -> TariffGrid:
-    prices = {
-        (0, "insured"): "58.51",
-        (1, "insured"): "12",
-        (2, "insured"): "16",
-        (0, "spouse"): "10",
-        (1, "spouse"): "4",
-        (2, "spouse"): "13",
-        (0, "child"): "6",
-        (1, "child"): "4",
-        (2, "child"): "10",
-    }
-    return TariffGrid(
-        CONTRACT,
-        [
-            TariffLine(
-                group_code="A1", product=ProductLevel(p), category=PersonCategory(c), price=Price.euros(a)
-            )
-            for (p, c), a in prices.items()
-        ],
-    )
+    return seed_002_grid(CONTRACT)
 
 
 def _journey(rng: random.Random) -> dict[str, Any]:

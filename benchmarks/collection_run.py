@@ -47,13 +47,12 @@ from mutuelle_adapters.sql.database import make_engine, sqlite_url, upgrade
 from mutuelle_adapters.sql.uow import SqlUnitOfWorkFactory
 from mutuelle_adapters.system import SecretTokens, SystemClock, UuidGenerator
 from mutuelle_core.contracts import back_office
-from mutuelle_core.contracts.contract import ProductLevel
 from mutuelle_core.cotisations.billing import set_tariff
 from mutuelle_core.cotisations.collection import collect_direct_debits
 from mutuelle_core.cotisations.mandates import Mandate
 from mutuelle_core.cotisations.records import ContractTariff
 from mutuelle_core.cotisations.rules import CotisationRules
-from mutuelle_core.cotisations.tariff import PersonCategory, Price, TariffGrid, TariffLine
+from mutuelle_core.cotisations.seed002 import seed_002_grid
 from mutuelle_core.serialization import converter
 from mutuelle_core.services import InsurerProfile, PortalLinks, Services
 from mutuelle_core.values.bank import BankAccount
@@ -89,16 +88,7 @@ def _set_up(url: str, size: int) -> Services:
     back_office.set_up_employer(svc, employer)
     for contract in contracts:
         back_office.set_up_contract(svc, contract)
-    prices = {(0, "insured"): "58.51", (1, "insured"): "12", (2, "insured"): "16", (0, "spouse"): "10"}
-    grid = TariffGrid(
-        CONTRACT,
-        [
-            TariffLine(
-                group_code="A1", product=ProductLevel(p), category=PersonCategory(c), price=Price.euros(a)
-            )
-            for (p, c), a in prices.items()
-        ],
-    )
+    grid = seed_002_grid(CONTRACT)
     set_tariff(svc, ContractTariff(grid, CotisationRules.psc()))
     rng = random.Random(7)
     with engine.begin() as conn:

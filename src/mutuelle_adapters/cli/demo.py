@@ -74,7 +74,6 @@ from mutuelle_core.affiliation.journey import (
 )
 from mutuelle_core.affiliation.transitions import AffiliationStatus
 from mutuelle_core.contracts import back_office, employer_space
-from mutuelle_core.contracts.contract import ProductLevel
 from mutuelle_core.contracts.correspondent import ContractAccess
 from mutuelle_core.cotisations.account_records import PayerKey
 from mutuelle_core.cotisations.accounts import import_payments, payer_statement
@@ -85,7 +84,7 @@ from mutuelle_core.cotisations.dunning import DunningStatus
 from mutuelle_core.cotisations.dunning_run import run_dunning
 from mutuelle_core.cotisations.records import ContractTariff
 from mutuelle_core.cotisations.rules import CotisationRules, Payer
-from mutuelle_core.cotisations.tariff import PersonCategory, Price, TariffGrid, TariffLine
+from mutuelle_core.cotisations.seed002 import seed_002_grid
 from mutuelle_core.departures.use_cases import radiate_employee, request_maintien
 from mutuelle_core.designation import Child, DesignationStatus, FamilyAtDeath, ParticularClause, Spouse
 from mutuelle_core.designation import use_cases as uc
@@ -678,18 +677,6 @@ def _print_checks(console: Console, checks: list[tuple[str, bool]]) -> int:
 
 # --- cotisations: billing, SEPA collection, payments and dunning (seed 002, seed 000) ------------------
 
-SEED_002_PRICES = {
-    # (product level, person category): € a month; options are supplements on top of the base
-    (0, "insured"): "58.51",  # the seed only says the employer collects it: an illustrative figure
-    (1, "insured"): "12",
-    (2, "insured"): "16",
-    (0, "spouse"): "10",
-    (1, "spouse"): "4",
-    (2, "spouse"): "13",
-    (0, "child"): "6",
-    (1, "child"): "4",
-    (2, "child"): "10",
-}
 BILLED_MONTH = Month(2026, 6)
 
 
@@ -712,18 +699,7 @@ def _billing_demo(app: App, clock: FixedClock, workdir: Path, console: Console) 
     svc = app.services
     checks: list[tuple[str, bool]] = []
     console.rule(f"15. Cotisations de {BILLED_MONTH} (mutuelle bill, payments collect, dunning run)")
-    grid = TariffGrid(
-        PSC_CONTRACT,
-        [
-            TariffLine(
-                group_code="A1",
-                product=ProductLevel(level),
-                category=PersonCategory(category),
-                price=Price.euros(amount),
-            )
-            for (level, category), amount in SEED_002_PRICES.items()
-        ],
-    )
+    grid = seed_002_grid(PSC_CONTRACT)  # the seed's formula table, agent base 58.51 € (illustrative)
     set_tariff(svc, ContractTariff(grid, CotisationRules.psc(evin_reference_group="A1")))
     report = bill(svc, BILLED_MONTH)
     console.print(

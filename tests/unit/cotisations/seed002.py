@@ -23,7 +23,8 @@ import datetime as dt
 from mutuelle_core.contracts.contract import ProductLevel
 from mutuelle_core.cotisations.engine import ContractPricing, CoveredPerson, MemberSnapshot
 from mutuelle_core.cotisations.rules import CotisationRules
-from mutuelle_core.cotisations.tariff import PersonCategory, Price, TariffGrid, TariffLine
+from mutuelle_core.cotisations.seed002 import AGENT_BASE, seed_002_lines
+from mutuelle_core.cotisations.tariff import PersonCategory, TariffGrid, TariffLine
 from mutuelle_core.values.dates import DateRange
 
 D = dt.date
@@ -31,8 +32,6 @@ B, O1, O2 = ProductLevel.BASE, ProductLevel.OPTION_1, ProductLevel.OPTION_2
 INS, SP, CH = PersonCategory.INSURED, PersonCategory.SPOUSE, PersonCategory.CHILD
 
 START = D(2026, 5, 1)
-AGENT_BASE = "58.51"
-"""Illustrative: the seed only says the base is "payé(e) par votre employeur"."""
 
 FORMULA_TOTALS = {
     # formula: (agent's supplement, spouse, child), as printed in seed 002
@@ -45,21 +44,7 @@ PRINTED_DEBITED = {B: "16", O1: "36", O2: "65"}
 
 def psc_lines(group: str = "A1", agent_base: str = AGENT_BASE) -> list[TariffLine]:
     """Seed 002's table as grid lines (options as supplements on top of the base)."""
-    prices = {
-        (B, INS): agent_base,
-        (O1, INS): "12",
-        (O2, INS): "16",
-        (B, SP): "10",
-        (O1, SP): "4",
-        (O2, SP): "13",
-        (B, CH): "6",
-        (O1, CH): "4",
-        (O2, CH): "10",
-    }
-    return [
-        TariffLine(group_code=group, product=product, category=category, price=Price.euros(amount))
-        for (product, category), amount in prices.items()
-    ]
+    return seed_002_lines(group, agent_base)
 
 
 def psc_grid(*extra: TariffLine) -> TariffGrid:
