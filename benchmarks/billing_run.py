@@ -21,7 +21,9 @@ Each (backend, size) runs in its own Python process: the peak memory is that pro
 (the billing's own growth; set-up builds rows in 50k chunks), and the whole-process peak is shown too.
 
 Targets: >= 20,000 members/s; µs per member at the largest size <= 1.3x the smallest; peak < 500 MB.
-The load average is printed before and after: the figures only mean something on an idle machine
+A machine reference is printed first (a fixed pure-Python loop, see :func:`machine_reference`) with
+the CPU time of the billing process in cores: compare figures only between runs with about the same
+reference. The load average is printed before and after: the figures only mean something on an idle machine
 (measure several times, ``--repeat``, and keep the best).
 """
 
@@ -66,6 +68,22 @@ TARGET_MEMBERS_PER_S = 20_000
 TARGET_SCALING = 1.3
 TARGET_PEAK_MB = 500.0
 NOW = dt.datetime(2026, 5, 4, 8, 30, tzinfo=dt.UTC)
+
+
+def machine_reference() -> float:
+    """Seconds for a fixed pure-Python loop (best of 3): how fast this machine runs Python today.
+
+    Billing figures are only comparable between machines (and days) that give about the same figure
+    here: a machine twice as slow on it is about twice as slow on billing.
+    """
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(5_000_000):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return best
 
 
 def _rss_mb() -> float:
@@ -204,6 +222,7 @@ def measure(url: str, size: int, batch: int, profile: bool = False) -> dict[str,
     )
     before = _rss_mb()
     profiler = cProfile.Profile() if profile else None
+    cpu_before = time.process_time()
     started = time.perf_counter()
     if profiler is not None:
         profiler.enable()
@@ -211,6 +230,7 @@ def measure(url: str, size: int, batch: int, profile: bool = False) -> dict[str,
     if profiler is not None:
         profiler.disable()
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_before
     if profiler is not None:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
@@ -220,6 +240,7 @@ def measure(url: str, size: int, batch: int, profile: bool = False) -> dict[str,
     return {
         "size": size,
         "seconds": elapsed,
+        "cpu_seconds": cpu,
         "members_per_s": size / elapsed,
         "us_per_member": elapsed / size * 1e6,
         "lines": report.lines,
@@ -290,6 +311,9 @@ def main() -> None:
         return
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average {load} ({os.cpu_count()} CPUs)", flush=True)
+    print(
+        f"machine reference: 5M-iteration Python loop in {machine_reference():.3f} s (best of 3)", flush=True
+    )
     backends = ["sqlite"] + (["postgres"] if args.postgres else [])
     if args.only:
         backends = [args.only]
@@ -311,7 +335,8 @@ def main() -> None:
             print(
                 f"{backend:8s} {size:>9,d} members: {r['seconds']:7.2f} s  {r['members_per_s']:>9,.0f} members/s  "
                 f"{r['us_per_member']:6.1f} µs/member  {r['lines']:>10,d} lines  "
-                f"peak {max(x['peak_mb'] for x in runs):6.1f} MB (billing +{r['rss_growth_mb']:.1f} MB){every}",
+                f"peak {max(x['peak_mb'] for x in runs):6.1f} MB (billing +{r['rss_growth_mb']:.1f} MB)  "
+                f"CPU of this process {r['cpu_seconds'] / r['seconds']:.2f} cores{every}",
                 flush=True,
             )
         rate_ok = all(r["members_per_s"] >= TARGET_MEMBERS_PER_S for r in results)
