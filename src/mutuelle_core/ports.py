@@ -433,7 +433,7 @@ class TariffRepository(Protocol):
 
 
 class CotisationRepository(Protocol):
-    """Cotisation lines, schedule lines and billing runs (amounts in integer cents).
+    """Cotisation lines, members' schedule lines, employers' dues and billing runs (integer cents).
 
     Lines are unique per ``(affiliation_id, month, person_id, product, payer, channel)`` and schedule
     lines per ``(affiliation_id, month, payer)``: storing a key twice fails (the unit of work must then
@@ -441,7 +441,11 @@ class CotisationRepository(Protocol):
 
     A line row has the keys ``affiliation_id, month, person_id, product, payer, channel, run_id,
     contract_number, member_id, category, amount_cents``; a schedule row ``affiliation_id, month,
-    payer, run_id, contract_number, payer_id, due_date, amount_cents``.
+    payer, run_id, contract_number, payer_id, due_date, amount_cents`` (a member's due: ``payer`` is
+    ``member``); an employer's due row ``contract_number, month, due_date, amount_cents, run_id``: one
+    per contract and month, the sum of what the employer pays for all its affiliations that month
+    (its own share and what it deducts from pay), added to batch by batch in the billing run's
+    transactions (the detail per affiliation is in the lines).
     """
 
     def billed_among(self, month: str, affiliation_ids: Collection[str]) -> set[str]:
@@ -458,6 +462,16 @@ class CotisationRepository(Protocol):
 
     def add_schedule_lines(self, rows: Sequence[Row]) -> None:
         """Store new schedule lines (one bulk insert); may be written behind, as :meth:`add_lines`."""
+        ...
+
+    def add_to_employer_dues(self, rows: Sequence[Row]) -> None:
+        """Add each row's ``amount_cents`` to its contract's due of the month, creating the due at the
+        row's ``due_date`` if there is none (``run_id`` records the last run that added to it); may be
+        written behind, as :meth:`add_lines`."""
+        ...
+
+    def employer_dues(self, contract_number: str, month: str | None = None) -> Sequence[Row]:
+        """A contract's employer dues (of one month, or all), by month."""
         ...
 
     def lines_for(self, affiliation_id: str, month: str | None = None) -> Sequence[Row]:

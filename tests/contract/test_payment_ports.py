@@ -56,9 +56,55 @@ def schedule(
 
 
 def billed(backend: Backend, payer: Payer, payer_id: str, rows: list[tuple[str, str, int, dt.date]]) -> None:
+    """Bill a member's schedule lines, or add to an employer's dues (``payer_id`` = the contract)."""
     with backend.uow() as uow:
-        uow.cotisations.add_schedule_lines(schedule(payer, payer_id, rows))
+        if payer is Payer.EMPLOYER:
+            uow.cotisations.add_to_employer_dues(
+                [
+                    {
+                        "contract_number": payer_id,
+                        "month": month,
+                        "due_date": due,
+                        "amount_cents": cents,
+                        "run_id": f"run-{aff}",
+                    }
+                    for aff, month, cents, due in rows
+                ]
+            )
+        else:
+            uow.cotisations.add_schedule_lines(schedule(payer, payer_id, rows))
         uow.commit()
+
+
+def test_employer_dues_are_one_row_per_contract_and_month_added_to(backend: Backend) -> None:
+    billed(backend, Payer.EMPLOYER, "C1", [("a1", "2026-05", 2926, D(2026, 5, 5))])
+    billed(
+        backend,
+        Payer.EMPLOYER,
+        "C1",
+        [("a2", "2026-05", 100, D(2026, 5, 5)), ("a3", "2026-06", 7, D(2026, 6, 5))],
+    )
+    with backend.uow() as uow:  # rolled back: adds nothing
+        uow.cotisations.add_to_employer_dues(
+            [
+                {
+                    "contract_number": "C1",
+                    "month": "2026-05",
+                    "due_date": D(2026, 5, 5),
+                    "amount_cents": 1,
+                    "run_id": "x",
+                }
+            ]
+        )
+    with backend.uow() as uow:
+        may = uow.cotisations.employer_dues("C1", "2026-05")
+        every = uow.cotisations.employer_dues("C1")
+        other = uow.cotisations.employer_dues("C2")
+    assert [(r["month"], r["due_date"], r["amount_cents"], r["run_id"]) for r in may] == [
+        ("2026-05", D(2026, 5, 5), 3026, "run-a2")
+    ]
+    assert [(r["month"], r["amount_cents"]) for r in every] == [("2026-05", 3026), ("2026-06", 7)]
+    assert other == []
 
 
 def summary(ledger: Ledger) -> tuple[object, ...]:
@@ -74,7 +120,7 @@ def summary(ledger: Ledger) -> tuple[object, ...]:
     )
 
 
-def test_dues_are_the_schedule_lines_grouped_per_payer(backend: Backend) -> None:
+def test_dues_are_the_employer_dues_and_the_members_schedule_lines(backend: Backend) -> None:
     billed(
         backend,
         Payer.EMPLOYER,

@@ -64,8 +64,13 @@ def test_a_killed_billing_process_restarted_bills_each_member_once(backend: Back
         schedule = [len(uow.cotisations.schedule_for(a, str(MAY))) for a in ids]
         amounts = {sum(r["amount_cents"] for r in uow.cotisations.lines_for(a, str(MAY))) for a in ids}
         total = uow.cotisations.count_lines(str(MAY))
+        all_lines = [r for a in ids for r in uow.cotisations.lines_for(a, str(MAY))]
+        [employer_due] = uow.cotisations.employer_dues(all_lines[0]["contract_number"], str(MAY))
     [(lines, members)] = per_member.items()
-    assert members == 10 and total == 10 * lines and schedule == [2] * 10 and len(amounts) == 1
+    assert members == 10 and total == 10 * lines and schedule == [1] * 10 and len(amounts) == 1
+    # the employer's due of the month was added to once per member, committed batches included
+    employer_paid = [r for r in all_lines if r["payer"] == "employer" or r["channel"] == "payroll_deduction"]
+    assert employer_paid and employer_due["amount_cents"] == sum(r["amount_cents"] for r in employer_paid)
     assert report.lines == total
     again = bill(backend.services(), MAY, batch_size=3)
     assert (again.billed, again.lines, again.already_billed) == (0, 0, 10)

@@ -102,6 +102,7 @@ def test_seed_002_agent_with_spouse_and_children_per_formula(backend: Backend, l
     with backend.uow() as uow:
         lines = uow.cotisations.lines_for(aff_id, "2026-05")
         schedule = {r["payer"]: r for r in uow.cotisations.schedule_for(aff_id, "2026-05")}
+        employer_dues = uow.cotisations.employer_dues(lines[0]["contract_number"], "2026-05")
     debited = sum(
         r["amount_cents"] for r in lines if r["payer"] == "member" and r["channel"] == "direct_debit"
     )
@@ -115,7 +116,9 @@ def test_seed_002_agent_with_spouse_and_children_per_formula(backend: Backend, l
     assert sum(r["amount_cents"] for r in base) == cents(AGENT_BASE)
     assert schedule["member"]["amount_cents"] == debited
     assert schedule["member"]["due_date"] == D(2026, 5, 5)
-    assert schedule["employer"]["amount_cents"] == cents(AGENT_BASE)
+    assert set(schedule) == {"member"}  # the employer's part goes to the contract's monthly due
+    assert [(r["amount_cents"], r["due_date"]) for r in employer_dues] == [(cents(AGENT_BASE), D(2026, 5, 5))]
+    assert report.employer_amount_cents == cents(AGENT_BASE)
     assert report.amount_cents == debited + cents(AGENT_BASE)
     assert {r["category"] for r in lines} == {"insured", "spouse", "child"}
 

@@ -75,10 +75,17 @@ class MemoryAccounts:
         self._ledgers: Table[StoredLedger] = Table(uow, "payer_accounts", "compte payeur")
         self._payments: Table[PayerKey] = Table(uow, "payments", "règlement")
         self._schedule: Table[Row] = Table(uow, "schedule_lines", "échéance")
+        self._employer_dues: Table[Row] = Table(uow, "employer_dues", "échéance employeur")
         self._collections: Table[CollectionRecord] = Table(uow, "sepa_collections", "remise SEPA")
         self._lines: Table[Row] = Table(uow, "cotisation_lines", "ligne de cotisation")
 
     def _schedule_of(self, key: PayerKey) -> list[Row]:
+        if key.payer is Payer.EMPLOYER:
+            return [
+                {**r, "payer": key.payer.value, "payer_id": r["contract_number"], "affiliation_id": ""}
+                for r in self._employer_dues.values()
+                if r["contract_number"] == key.payer_id
+            ]
         payer = key.payer.value
         return [r for r in self._schedule.values() if r["payer"] == payer and r["payer_id"] == key.payer_id]
 
@@ -134,7 +141,11 @@ class MemoryAccounts:
 
     def _dues(self, due_on_or_before: dt.date) -> dict[tuple[str, str, str], tuple[int, Row]]:
         dues: dict[tuple[str, str, str], tuple[int, Row]] = {}
-        for row in self._schedule.values():
+        employers = [
+            {**r, "payer": Payer.EMPLOYER.value, "payer_id": r["contract_number"], "affiliation_id": ""}
+            for r in self._employer_dues.values()
+        ]
+        for row in [*self._schedule.values(), *employers]:
             if row["due_date"] > due_on_or_before:
                 continue
             month = row["month"]

@@ -42,12 +42,13 @@ def _line_key(row: Row) -> str:
 
 
 class MemoryCotisations:
-    """Cotisation lines, schedule lines and billing runs in memory."""
+    """Cotisation lines, members' schedule lines, employers' dues and billing runs in memory."""
 
     def __init__(self, uow: MemoryUnitOfWork) -> None:
         self._lines: Table[Row] = Table(uow, "cotisation_lines", "ligne de cotisation")
         self._billed: Table[bool] = Table(uow, "cotisation_billed", "facturation")
         self._schedule: Table[Row] = Table(uow, "schedule_lines", "échéance")
+        self._employer_dues: Table[Row] = Table(uow, "employer_dues", "échéance employeur")
         self._runs: Table[BillingRun] = Table(uow, "billing_runs", "facturation")
 
     def billed_among(self, month: str, affiliation_ids: Collection[str]) -> set[str]:
@@ -65,6 +66,26 @@ class MemoryCotisations:
         """See :class:`mutuelle_core.ports.CotisationRepository`."""
         for row in rows:
             self._schedule.insert(f"{row['affiliation_id']}|{row['month']}|{row['payer']}", dict(row))
+
+    def add_to_employer_dues(self, rows: Sequence[Row]) -> None:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        for row in rows:
+            key = f"{row['contract_number']}|{row['month']}"
+            found = self._employer_dues.find(key)
+            if found is None:
+                self._employer_dues.put(key, dict(row))
+            else:
+                total = found["amount_cents"] + row["amount_cents"]
+                self._employer_dues.put(key, {**found, "amount_cents": total, "run_id": row["run_id"]})
+
+    def employer_dues(self, contract_number: str, month: str | None = None) -> Sequence[Row]:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        found = [
+            dict(r)
+            for r in self._employer_dues.values()
+            if r["contract_number"] == contract_number and (month is None or r["month"] == month)
+        ]
+        return sorted(found, key=lambda r: r["month"])
 
     def lines_for(self, affiliation_id: str, month: str | None = None) -> Sequence[Row]:
         """See :class:`mutuelle_core.ports.CotisationRepository`."""

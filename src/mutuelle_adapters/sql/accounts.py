@@ -1,14 +1,15 @@
 """SQL mandates, payer ledgers, SEPA files and dunning cases.
 
-* A payer's **dues** are its schedule lines (``ix_schedule_lines_payer``), grouped as
-  :mod:`mutuelle_core.cotisations.account_records` says; nothing is copied at billing time.
+* A member's **dues** are its schedule lines (``ix_schedule_lines_payer``), an employer's its rows of
+  ``employer_dues`` (one per contract and month), as :mod:`mutuelle_core.cotisations.account_records`
+  says; nothing is copied at billing time.
 * Its **payments** are rows of ``payments`` (a reject sets ``rejected_on`` and ``reject_reason``);
   its **imputations** rows of ``imputations`` keyed by payment and due (``month``, ``affiliation_id``,
   empty for an employer's monthly due). Saving a ledger rewrites the payer's imputations (a reject
   removes some, a credit adds some) and inserts its new payments; ``payer_accounts.version`` guards
   concurrent writers like any aggregate's version.
-* **Arrears** and **uncollected** dues are one ``GROUP BY`` over the schedule lines falling due by a
-  day, left-joined to the imputations summed per due.
+* **Arrears** and **uncollected** dues are the dues falling by a day (members' schedule lines, and
+  employers' dues for arrears), left-joined to the imputations summed per due.
 * Mandates and dunning cases are JSON documents (the core's converter) with their status in a
   column for the queries.
 """
@@ -20,7 +21,7 @@ from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, literal, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, literal, select, union_all, update
 
 from mutuelle_adapters.sql import tables as t
 from mutuelle_core.cotisations.account_records import (
@@ -204,6 +205,7 @@ class SqlAccounts(_Repo):
     def ledgers(self, keys: Sequence[PayerKey]) -> dict[PayerKey, StoredLedger]:
         """See :class:`mutuelle_core.ports.AccountRepository` (four queries per 500 payers)."""
         s, p, i, a = t.schedule_lines.c, t.payments.c, t.imputations.c, t.payer_accounts.c
+        e = t.employer_dues.c
         out: dict[PayerKey, StoredLedger] = {}
         by_payer: dict[Payer, list[str]] = {}
         for key in dict.fromkeys(keys):
@@ -213,11 +215,19 @@ class SqlAccounts(_Repo):
             for start in range(0, len(all_ids), _CHUNK):
                 ids = all_ids[start : start + _CHUNK]
                 schedule: dict[str, list[dict[str, Any]]] = {pid: [] for pid in ids}
-                for due in self.conn.execute(
-                    select(s.payer_id, s.affiliation_id, s.month, s.due_date, s.amount_cents).where(
+                if payer_kind is Payer.EMPLOYER:  # one due row per contract and month
+                    dues = select(
+                        e.contract_number.label("payer_id"),
+                        literal("").label("affiliation_id"),
+                        e.month,
+                        e.due_date,
+                        e.amount_cents,
+                    ).where(e.contract_number.in_(_values(ids)))
+                else:
+                    dues = select(s.payer_id, s.affiliation_id, s.month, s.due_date, s.amount_cents).where(
                         s.payer_id.in_(_values(ids)), s.payer == payer
                     )
-                ).mappings():
+                for due in self.conn.execute(dues).mappings():
                     schedule[due["payer_id"]].append(dict(due))
                 versions = dict(
                     self.conn.execute(
@@ -380,27 +390,41 @@ class SqlAccounts(_Repo):
         return None if row is None else PayerKey(Payer(row[0]), row[1])
 
     def _open_dues(
-        self, due_on_or_before: dt.date, extra: Any = None, members: tuple[str, str] | None = None
+        self,
+        due_on_or_before: dt.date,
+        extra: Any = None,
+        members: tuple[str, str] | None = None,
+        *,
+        employers: bool = False,
     ) -> Any:
-        s, i = t.schedule_lines.c, t.imputations.c
-        due_aff = case((s.payer == Payer.EMPLOYER.value, literal("")), else_=s.affiliation_id)
+        """Dues falling by that day (members' schedule lines, filtered by ``extra``; with
+        ``employers``, the employers' dues too) left-joined to what was imputed to each."""
+        s, e, i = t.schedule_lines.c, t.employer_dues.c, t.imputations.c
         condition = s.due_date <= due_on_or_before
         if extra is not None:
             condition = and_(condition, extra)
-        dues = (
-            select(
-                s.payer.label("payer"),
-                s.payer_id.label("payer_id"),
-                s.month.label("month"),
-                due_aff.label("affiliation_id"),
-                func.min(s.contract_number).label("contract_number"),
-                func.min(s.due_date).label("due_date"),
-                func.sum(s.amount_cents).label("amount"),
-            )
-            .where(condition)
-            .group_by(s.payer, s.payer_id, s.month, due_aff)
-            .subquery("dues")
-        )
+        member_dues = select(  # one schedule line is one due (unique per affiliation, month, payer)
+            s.payer.label("payer"),
+            s.payer_id.label("payer_id"),
+            s.month.label("month"),
+            s.affiliation_id.label("affiliation_id"),
+            s.contract_number.label("contract_number"),
+            s.due_date.label("due_date"),
+            s.amount_cents.label("amount"),
+        ).where(condition)
+        if employers:
+            employer_dues = select(
+                literal(Payer.EMPLOYER.value).label("payer"),
+                e.contract_number.label("payer_id"),
+                e.month.label("month"),
+                literal("").label("affiliation_id"),
+                e.contract_number.label("contract_number"),
+                e.due_date.label("due_date"),
+                e.amount_cents.label("amount"),
+            ).where(e.due_date <= due_on_or_before)
+            dues = union_all(member_dues, employer_dues).subquery("dues")
+        else:
+            dues = member_dues.subquery("dues")
         paid_query = select(
             i.payer, i.payer_id, i.month, i.affiliation_id, func.sum(i.amount_cents).label("paid")
         )
@@ -424,7 +448,7 @@ class SqlAccounts(_Repo):
 
     def in_arrears(self, due_on_or_before: dt.date) -> Sequence[PayerKey]:
         """See :class:`mutuelle_core.ports.AccountRepository`."""
-        d, outstanding, joined = self._open_dues(due_on_or_before)
+        d, outstanding, joined = self._open_dues(due_on_or_before, employers=True)
         rows = self.conn.execute(
             select(d.payer, d.payer_id)
             .select_from(joined)

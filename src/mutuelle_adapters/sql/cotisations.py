@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 from sqlalchemy import Connection, Engine, Table, and_, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from mutuelle_adapters.sql import tables as t
 from mutuelle_core.affiliation.transitions import AffiliationStatus
@@ -49,7 +50,14 @@ from mutuelle_core.values.dates import DateRange
 if TYPE_CHECKING:
     from mutuelle_adapters.sql.uow import SqlUnitOfWork
 
-__all__ = ["WRITE_BEHIND_ROWS", "SqlCotisations", "SqlTariffs", "billable_page", "bulk_insert"]
+__all__ = [
+    "WRITE_BEHIND_ROWS",
+    "SqlCotisations",
+    "SqlTariffs",
+    "add_to_employer_dues",
+    "billable_page",
+    "bulk_insert",
+]
 
 _BILLABLE = sorted(s.value for s in BILLABLE_STATUSES)
 _BILLABLE_SET = frozenset(_BILLABLE)
@@ -399,6 +407,33 @@ def _copy_text(values: list[tuple[Any, ...]], width: int) -> str | None:
     return text
 
 
+def add_to_employer_dues(conn: Connection, rows: Sequence[Row]) -> None:
+    """Add each row's amount to its contract's due of the month, creating it if needed: one
+    ``INSERT ... ON CONFLICT DO UPDATE`` (SQLite, PostgreSQL) in the connection's transaction."""
+    table = t.employer_dues
+    dialect = conn.dialect.name
+    if dialect not in ("sqlite", "postgresql"):  # pragma: no cover - the two supported databases
+        raise NotImplementedError(dialect)
+    merged: dict[tuple[str, str], dict[str, Any]] = {}  # one row per key: ON CONFLICT updates a row once
+    for row in rows:
+        key = (row["contract_number"], row["month"])
+        if key in merged:
+            merged[key] = {**row, "amount_cents": merged[key]["amount_cents"] + row["amount_cents"]}
+        else:
+            merged[key] = dict(row)
+    values = list(merged.values())
+    statement = (sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)).values(values)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.contract_number, table.c.month],
+            set_={
+                "amount_cents": table.c.amount_cents + statement.excluded.amount_cents,
+                "run_id": statement.excluded.run_id,
+            },
+        )
+    )
+
+
 class _Repo:
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self._uow = uow
@@ -528,6 +563,26 @@ class SqlCotisations(_Repo):
             return
         conn, batch = self._uow.bulk_connection, list(rows)
         self._uow.write_behind(lambda: bulk_insert(conn, table, batch))
+
+    def add_to_employer_dues(self, rows: Sequence[Row]) -> None:
+        """See :class:`mutuelle_core.ports.CotisationRepository` (written behind, after the lines,
+        when they are)."""
+        if not rows:
+            return
+        batch = [dict(r) for r in rows]
+        if not self._uow.writing_behind:
+            add_to_employer_dues(self.conn, batch)
+            return
+        conn = self._uow.bulk_connection
+        self._uow.write_behind(lambda: add_to_employer_dues(conn, batch))
+
+    def employer_dues(self, contract_number: str, month: str | None = None) -> Sequence[Row]:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        c = t.employer_dues.c
+        query = select(t.employer_dues).where(c.contract_number == contract_number)
+        if month is not None:
+            query = query.where(c.month == month)
+        return [dict(r) for r in self.conn.execute(query.order_by(c.month)).mappings()]
 
     def lines_for(self, affiliation_id: str, month: str | None = None) -> Sequence[Row]:
         """See :class:`mutuelle_core.ports.CotisationRepository`."""

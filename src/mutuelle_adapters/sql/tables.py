@@ -43,6 +43,7 @@ __all__ = [
     "designations",
     "documents",
     "dunning_cases",
+    "employer_dues",
     "employers",
     "imputations",
     "mandates",
@@ -369,8 +370,21 @@ schedule_lines = Table(
     Index("ix_schedule_lines_due_payer", "due_date", "payer"),
 )
 
-# A payer's dues are its schedule lines: this index serves the ledger of one payer.
+# A member's dues are its schedule lines: this index serves the ledger of one payer.
 Index("ix_schedule_lines_payer", schedule_lines.c.payer_id, schedule_lines.c.payer)
+
+# An employer's due: one row per contract and month, added to by each batch of the billing run.
+employer_dues = Table(
+    "employer_dues",
+    metadata,
+    Column("contract_number", String(20), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("run_id", String(64), nullable=False),
+    PrimaryKeyConstraint("contract_number", "month"),
+    Index("ix_employer_dues_due_date", "due_date"),
+)
 
 mandates = Table(
     "mandates",

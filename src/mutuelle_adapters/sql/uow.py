@@ -789,6 +789,11 @@ class SqlUnitOfWork:
             raise RuntimeError("use the unit of work as a context manager")
         return self._connection
 
+    @property
+    def writing_behind(self) -> bool:
+        """Writes given to :meth:`write_behind` may still be running (or failed unreported)."""
+        return bool(self._writes) or self._write_error is not None
+
     def write_behind(self, write: Callable[[], None]) -> None:
         """Run ``write`` (inserts on :attr:`bulk_connection`) in the writer thread, after those before.
 

@@ -5,13 +5,15 @@ Plain values, no behaviour: the rules live in :mod:`~mutuelle_core.cotisations.p
 cases of :mod:`~mutuelle_core.cotisations.accounts`, :mod:`~mutuelle_core.cotisations.collection` and
 :mod:`~mutuelle_core.cotisations.dunning_run`.
 
-**Dues are schedule lines.** The billing run writes one schedule line per affiliation, month and
-payer; a payer's dues are read from them, so billing a million members writes nothing more:
+**Dues are what the billing run writes.** A payer's dues are read from the run's own rows, so
+billing a million members writes nothing more:
 
-* the **employer** of a contract (``payer_id`` = the contract number) owes one due per month, the
-  sum of its schedule lines of that month: due id ``"2026-05"`` (:func:`employer_due_id`);
+* the **employer** of a contract (``payer_id`` = the contract number) owes one due per month: the
+  employer due row of the contract and month, which the run adds each batch's employer total to
+  (one row for a million members, read as such by the employer's ledger and the dunning job): due id
+  ``"2026-05"`` (:func:`employer_due_id`);
 * a **member** (``payer_id`` = the member id: the adhesion number) owes one due per affiliation and
-  month: due id ``"2026-05/<affiliation id>"`` (:func:`member_due_id`).
+  month, its schedule line: due id ``"2026-05/<affiliation id>"`` (:func:`member_due_id`).
 """
 
 from __future__ import annotations
@@ -163,8 +165,8 @@ class CollectionRecord:
 
 
 def dues_from_schedule(key: PayerKey, rows: Sequence[Row]) -> tuple[Due, ...]:
-    """A payer's dues from its schedule lines: one per month for an employer (their sum), one per
-    affiliation and month for a member; oldest first."""
+    """A payer's dues from its rows: one per month for an employer (its employer due rows, summed per
+    month), one per affiliation and month for a member (its schedule lines); oldest first."""
     amounts: dict[str, int] = {}
     dates: dict[str, dt.date] = {}
     for row in rows:

@@ -20,8 +20,11 @@ contract mostly share a few household shapes (status, group, formula, dates, the
 periods of the people covered...): each shape is priced once per run and its lines reused, person for
 person, for the next affiliations of that shape, which get exactly the lines the engine would give
 them (the shape holds every input of the engine but the ids; birth dates only when the grid prices
-by age or ranks children). Each affiliation also gets one schedule line per collecting payer (see
-:func:`~mutuelle_core.cotisations.schedule.collector`), due on the contract's debit day of the month.
+by age or ranks children). An affiliation whose member pays part of it gets one schedule line, the
+member's due (see :func:`~mutuelle_core.cotisations.schedule.collector`); what the employer pays for
+it (its share and what it deducts from pay) is added, page by page in the same transaction, to the
+contract's **employer due** of the month: one row per contract and month, however many members.
+Both fall due on the contract's debit day of the month.
 
 An affiliation the engine cannot price (a price missing in the grid, no tariff for its contract...) is
 left unbilled and reported; the run goes on with the others.
@@ -108,7 +111,8 @@ class BillingReport:
         billed: affiliations given lines.
         already_billed: affiliations skipped because the month was already billed for them.
         lines: cotisation lines written.
-        schedule_lines: schedule lines written.
+        schedule_lines: members' schedule lines written (by this call).
+        employer_amount_cents: added to the employers' dues of the month (by this call), in cents.
         amount_cents: total of the lines written, in cents.
         unbilled: how many affiliations could not be priced.
         errors: the first of them, as ``(affiliation_id, error code)``.
@@ -122,6 +126,7 @@ class BillingReport:
     already_billed: int
     lines: int
     schedule_lines: int
+    employer_amount_cents: int
     amount_cents: int
     unbilled: int
     errors: tuple[tuple[str, str], ...] = ()
@@ -203,19 +208,21 @@ def snapshots_for(
 
 
 _EMPLOYER, _MEMBER = Payer.EMPLOYER, Payer.MEMBER
-_EMPLOYER_VALUE, _MEMBER_VALUE = _EMPLOYER.value, _MEMBER.value
+_MEMBER_VALUE = _MEMBER.value
 _PAYROLL = CollectionChannel.PAYROLL_DEDUCTION
 
 
 class _Batch:
     """The rows of one page, built as plain dicts for one bulk insert per table."""
 
-    __slots__ = ("already", "amount", "billed", "errors", "lines", "schedule", "unbilled")
+    __slots__ = ("already", "amount", "billed", "employer", "errors", "lines", "schedule", "unbilled")
 
     def __init__(self) -> None:
         self.already = 0
         self.lines: list[Row] = []
         self.schedule: list[Row] = []
+        self.employer: dict[str, int] = {}
+        """The employer's total of the page, by contract."""
         self.billed = 0
         self.amount = 0
         self.unbilled = 0
@@ -359,18 +366,8 @@ def _bill_one(
             }
         )
     if employer_total:
-        batch.schedule.append(
-            {
-                "affiliation_id": aff_id,
-                "month": key,
-                "payer": _EMPLOYER_VALUE,
-                "run_id": run_id,
-                "contract_number": number,
-                "payer_id": number,
-                "due_date": due_date,
-                "amount_cents": employer_total,
-            }
-        )
+        employer = batch.employer
+        employer[number] = employer.get(number, 0) + employer_total
     if member_total:
         batch.schedule.append(
             {
@@ -433,7 +430,7 @@ def bill(
         pricings: dict[str, ContractPricing | None] = {}
         due_dates: dict[str, dt.date] = {}
         memo: dict[_Key, _Priced] = {}
-        already = schedule_lines = unbilled = 0
+        already = schedule_lines = employer_cents = unbilled = 0
         errors: list[tuple[str, str]] = []
         run_id = run.run_id
 
@@ -476,12 +473,25 @@ def bill(
             # and committed with its own cursor only after this one
             uow.cotisations.add_lines(batch.lines)
             uow.cotisations.add_schedule_lines(batch.schedule)
+            uow.cotisations.add_to_employer_dues(
+                [
+                    {
+                        "contract_number": number,
+                        "month": key,
+                        "due_date": due_dates[number],
+                        "amount_cents": cents,
+                        "run_id": run_id,
+                    }
+                    for number, cents in sorted(batch.employer.items())
+                ]
+            )
             following = uow.affiliations.billable_after(page[-1].affiliation_id, batch_size)
             priced = price(following)
             already += batch.already
             unbilled += batch.unbilled
             errors.extend(batch.errors[: MAX_REPORTED_ERRORS - len(errors)])
             schedule_lines += len(batch.schedule)
+            employer_cents += sum(batch.employer.values())
             run = uow.cotisations.update_run(
                 attrs.evolve(
                     run,
@@ -513,6 +523,7 @@ def bill(
         already_billed=already,
         lines=run.lines,
         schedule_lines=schedule_lines,
+        employer_amount_cents=employer_cents,
         amount_cents=run.amount_cents,
         unbilled=unbilled,
         errors=tuple(errors),
