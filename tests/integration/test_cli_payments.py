@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 from mutuelle_adapters.bootstrap import build_app
+from mutuelle_adapters.files.sepa import schema
+from mutuelle_adapters.system import SystemClock
 from mutuelle_core.cotisations.billing import set_tariff
+from mutuelle_core.cotisations.cycle import earliest_collection
 from mutuelle_core.cotisations.records import ContractTariff
 from mutuelle_core.cotisations.rules import CotisationRules
 from mutuelle_core.cotisations.tariff import TariffGrid
+from mutuelle_core.values.bank import BankAccount
+from tests.affiliation_fixtures import BANK
 from tests.integration.test_cli_departures import Y, affiliated, run
 from tests.unit.cotisations.seed002 import psc_lines
+from tests.unit.test_payments_collection_dunning import transactions
 
 __all__ = ["affiliated"]
 
@@ -28,8 +35,9 @@ def with_tariff(url: str) -> None:
 def test_bill_import_payments_dunning_and_collect(affiliated: tuple[str, str], tmp_path: Path) -> None:
     url, _ = affiliated
     with_tariff(url)
-    billed = run(["bill", "--month", f"{Y}-01", "--database", url])
+    billed = run(["bill", "--month", f"{Y}-01", "--no-collect", "--database", url])
     assert "1 facturée(s)" in billed.output and "appel de cotisation MENJ2026 : 58,51" in billed.output
+    assert "prélèvements non faits (--no-collect)" in billed.output
     bad = tmp_path / "bad.csv"
     bad.write_bytes(
         (
@@ -75,3 +83,39 @@ def test_bill_import_payments_dunning_and_collect(affiliated: tuple[str, str], t
     assert len(list((tmp_path / "sepa").glob("*.xml"))) == 1
     settled = run(["dunning", "run", "--date", f"{Y}-01-20", "--database", url])
     assert "1 soldé(s)" in settled.output
+
+
+def test_bill_writes_the_members_sepa_file_once(affiliated: tuple[str, str], tmp_path: Path) -> None:
+    url, aff_id = affiliated
+    with_tariff(url)
+    out = tmp_path / "sepa"
+    args = ["bill", "--month", f"{Y}-01", "--out", str(out), "--database", url]
+    billed = run(args)
+    assert "1 facturée(s)" in billed.output and "appel de cotisation MENJ2026 : 58,51" in billed.output
+    # billed today (the system clock), due on 5 January next year: collected then, or 14 days after today
+    day = earliest_collection(dt.date(Y, 1, 5), SystemClock().now().date())
+    assert f"prélèvement du {day:%d/%m/%Y} : 1 prélèvement(s) pour 46,00" in billed.output
+    [written] = list(out.glob("*.xml"))
+    assert f"fichier SEPA : {written}" in billed.output
+    content = written.read_bytes()
+    assert schema().is_valid(content.decode())
+    app = build_app(database_url=url)
+    try:
+        with app.services.uow() as uow:
+            [schedule] = [
+                r for r in uow.cotisations.schedule_for(aff_id, f"{Y}-01") if r["payer"] == "member"
+            ]
+            mandate = uow.mandates.active_for([aff_id])[aff_id].mandate
+    finally:
+        assert app.engine is not None
+        app.engine.dispose()
+    [tx] = transactions(content)
+    assert (tx["amount"], tx["iban"], tx["rum"]) == (
+        f"{int(schedule['amount_cents']) / 100:.2f}",
+        BankAccount.parse(BANK.iban).iban,
+        str(mandate.rum),
+    )
+    again = run(args)
+    assert "0 facturée(s), 1 déjà facturée(s)" in again.output and "appel de cotisation" not in again.output
+    assert "rien à prélever" in again.output
+    assert list(out.glob("*.xml")) == [written]
