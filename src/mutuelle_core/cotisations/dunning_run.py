@@ -23,8 +23,11 @@ import datetime as dt
 
 import attrs
 
+from mutuelle_core.affiliation.affiliation import Affiliation
 from mutuelle_core.affiliation.documents import make_document
 from mutuelle_core.affiliation.notifications import recipient_of
+from mutuelle_core.contracts.contract import CollectiveContract
+from mutuelle_core.contracts.employer import Employer
 from mutuelle_core.cotisations.account_records import PayerKey, StoredDunning
 from mutuelle_core.cotisations.accounts import sync_dunnings
 from mutuelle_core.cotisations.dunning import (
@@ -59,28 +62,65 @@ class DunningReport:
     settled: int = 0
 
 
-def _contract_of(uow: UnitOfWork, key: PayerKey, due_id: str) -> str:
-    if key.payer is Payer.EMPLOYER:
-        return key.payer_id
-    return uow.affiliations.get(due_id.partition("/")[2]).contract_number
+class _Lookups:
+    """What the job reads once per run (contracts, their employers and dunning regimes) and once per
+    payer (the affiliations its dues belong to). Contracts and tariffs changed while the job runs are
+    seen by the next run."""
+
+    def __init__(self) -> None:
+        self.contracts: dict[str, CollectiveContract] = {}
+        self.employers: dict[str, Employer] = {}
+        self.policies: dict[tuple[Payer, str], DunningPolicy] = {}
+        self.affiliations: dict[str, Affiliation] = {}
+
+    def contract(self, uow: UnitOfWork, number: str) -> CollectiveContract:
+        if number not in self.contracts:
+            self.contracts[number] = uow.contracts.get(number)
+        return self.contracts[number]
+
+    def employer(self, uow: UnitOfWork, employer_id: str) -> Employer:
+        if employer_id not in self.employers:
+            self.employers[employer_id] = uow.employers.get(employer_id)
+        return self.employers[employer_id]
+
+    def policy(self, uow: UnitOfWork, key: PayerKey, contract_number: str) -> DunningPolicy:
+        found = self.policies.get((key.payer, contract_number))
+        if found is None:
+            rules = uow.tariffs.get(contract_number).rules
+            regime = rules.employer_dunning if key.payer is Payer.EMPLOYER else rules.member_dunning
+            found = self.policies[(key.payer, contract_number)] = DUNNING_POLICIES[regime]
+        return found
+
+    def affiliation(self, uow: UnitOfWork, due_id: str) -> Affiliation:
+        """The affiliation of a member's due (kept for the payer being processed)."""
+        affiliation_id = due_id.partition("/")[2]
+        if affiliation_id not in self.affiliations:
+            self.affiliations[affiliation_id] = uow.affiliations.get(affiliation_id)
+        return self.affiliations[affiliation_id]
+
+    def contract_of(self, uow: UnitOfWork, key: PayerKey, due_id: str) -> str:
+        if key.payer is Payer.EMPLOYER:
+            return key.payer_id
+        return self.affiliation(uow, due_id).contract_number
 
 
-def _policy(uow: UnitOfWork, key: PayerKey, contract_number: str) -> DunningPolicy:
-    tariff = uow.tariffs.get(contract_number)
-    regime = tariff.rules.employer_dunning if key.payer is Payer.EMPLOYER else tariff.rules.member_dunning
-    return DUNNING_POLICIES[regime]
-
-
-def _notice(svc: Services, uow: UnitOfWork, key: PayerKey, stored: StoredDunning, ledger: Ledger) -> None:
+def _notice(
+    svc: Services,
+    uow: UnitOfWork,
+    key: PayerKey,
+    stored: StoredDunning,
+    ledger: Ledger,
+    lookups: _Lookups,
+) -> None:
     """The mise en demeure: a letter (document) and, when an address is known, an e-mail."""
     state = stored.state
-    contract = uow.contracts.get(stored.contract_number)
-    employer = uow.employers.get(contract.employer_id)
+    contract = lookups.contract(uow, stored.contract_number)
+    employer = lookups.employer(uow, contract.employer_id)
     to: Email | None
     if key.payer is Payer.EMPLOYER:
         name, to = employer.name, employer.email
     else:
-        aff = uow.affiliations.get(state.due_id.partition("/")[2])
+        aff = lookups.affiliation(uow, state.due_id)
         name, to = aff.name.display, recipient_of(aff)
     outstanding = ledger.outstanding(state.due_id)
     context = {
@@ -134,7 +174,10 @@ def _notice(svc: Services, uow: UnitOfWork, key: PayerKey, stored: StoredDunning
         uow.outbox.add(OutgoingMessage(template="dunning_notice", to=to, context=context))
 
 
-def _run_payer(svc: Services, uow: UnitOfWork, key: PayerKey, today: dt.date, report: dict[str, int]) -> None:
+def _run_payer(
+    svc: Services, uow: UnitOfWork, key: PayerKey, today: dt.date, report: dict[str, int], lookups: _Lookups
+) -> None:
+    lookups.affiliations.clear()
     stored_ledger = uow.accounts.ledger(key)
     ledger = stored_ledger.ledger
     for changed in sync_dunnings(uow, key, ledger, today):
@@ -144,25 +187,26 @@ def _run_payer(svc: Services, uow: UnitOfWork, key: PayerKey, today: dt.date, re
     for due in ledger.open_dues():
         if due.due_id in existing or due.due_date + dt.timedelta(days=_SHORTEST_NOTICE) > today:
             continue
-        contract_number = _contract_of(uow, key, due.due_id)
-        policy = _policy(uow, key, contract_number)
+        contract_number = lookups.contract_of(uow, key, due.due_id)
+        policy = lookups.policy(uow, key, contract_number)
         if policy.notice_from(due.due_date) > today:
             continue
+        # opened and moved to today before it is stored: one write (version 0 is stored as new)
         state = DunningState.open(key.payer_id, due.due_id, due.due_date, policy)
-        existing[due.due_id] = uow.dunning.put(StoredDunning(key.payer, state, contract_number))
+        existing[due.due_id] = StoredDunning(key.payer, state, contract_number)
         report["opened"] += 1
     for stored in existing.values():
         before = stored.state
         if before.status in {DunningStatus.SETTLED, DunningStatus.TERMINATED, DunningStatus.EXCLUDED}:
             continue
         after = dunning_step(before, today)
-        if after == before:
+        if after == before and stored.version > 0:
             continue
         moved = uow.dunning.put(attrs.evolve(stored, state=after))
         for entry in after.history[len(before.history) :]:
             if entry.to_status is DunningStatus.NOTICE_SENT:
                 report["notices"] += 1
-                _notice(svc, uow, key, moved, ledger)
+                _notice(svc, uow, key, moved, ledger, lookups)
             elif entry.to_status is DunningStatus.SUSPENDED:
                 report["suspended"] += 1
             elif entry.to_status is DunningStatus.TERMINABLE:
@@ -179,8 +223,9 @@ def run_dunning(svc: Services, today: dt.date) -> DunningReport:
         keys = set(uow.accounts.in_arrears(today - dt.timedelta(days=_SHORTEST_NOTICE)))
         keys.update(uow.dunning.open_payers())
     ordered = sorted(keys, key=lambda k: (k.payer.value, k.payer_id))
+    lookups = _Lookups()
     for key in ordered:
         with svc.uow() as uow:
-            _run_payer(svc, uow, key, today, report)
+            _run_payer(svc, uow, key, today, report, lookups)
             uow.commit()
     return DunningReport(day=today, payers=len(ordered), **report)
