@@ -14,7 +14,13 @@
 * :mod:`~mutuelle_core.cotisations.dunning`: unpaid cotisations, the mise en demeure, suspension and
   termination, per legal regime.
 
-Nothing here stores or sends anything: the billing run, persistence and SEPA files are adapters'.
+These modules are pure: nothing in them stores or sends anything. The use cases that do, through
+the ports, are their own modules (import them from there): :mod:`~mutuelle_core.cotisations.billing`
+(the monthly run ``bill``), :mod:`~mutuelle_core.cotisations.calls` (appels de cotisation),
+:mod:`~mutuelle_core.cotisations.collection` (SEPA direct debits), :mod:`~mutuelle_core.cotisations.cycle`
+(the month's bill, calls and SEPA files in one go), :mod:`~mutuelle_core.cotisations.accounts`
+(payments and statements), :mod:`~mutuelle_core.cotisations.dunning_run` (the daily dunning job) and
+:mod:`~mutuelle_core.cotisations.mandate_use_cases`; the SQL, file and e-mail sides are adapters'.
 
 >>> import datetime as dt
 >>> from mutuelle_core.cotisations import (ContractPricing, CotisationRules, MemberSnapshot, Price,
