@@ -1,7 +1,7 @@
 """The departure commands end to end on a temporary SQLite database (click's CliRunner).
 
 ``radiate`` with and without portability, ``beneficiary add`` refused for a third child born the twins'
-day without a birth rank, ``beneficiary radiate``, ``departures jobs`` twice for the same date, ``demo``.
+day without a birth rank, and for a child debited from a member without mandate until ``--iban`` is given, ``beneficiary radiate``, ``departures jobs`` twice for the same date, ``demo``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from mutuelle_adapters.cli.demo import EXPECTED_MESSAGES
 from mutuelle_adapters.memory.fakes import PredictableTokens
 from mutuelle_adapters.sql.database import sqlite_url
 from mutuelle_adapters.system import SystemClock
+from mutuelle_core.affiliation import follow_up as fu
+from mutuelle_core.affiliation import invitations as inv
 from mutuelle_core.affiliation import management as mg
 from mutuelle_core.contracts import back_office as bo
 from mutuelle_core.contracts import employer_space as es
@@ -159,6 +161,48 @@ def test_beneficiary_radiate(affiliated: tuple[str, str]) -> None:
     assert [e["code"] for e in json.loads(unknown.stdout)["errors"]] == ["beneficiary.unknown_motive"]
     as_employer = run([*args[:-2], "--last-day", f"{Y}-07-15", "--as", LOGIN, "--json"], code=1)
     assert json.loads(as_employer.stdout)["errors"]  # already radiated
+
+
+def test_a_child_debited_from_a_member_without_mandate_needs_her_iban(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "cli.db")
+    run(["db", "upgrade", "--database", url])
+    run(["contract", "setup", str(SETUP), "--database", url])
+    tokens = PredictableTokens("cli")
+    app = build_app(database_url=url, tokens=tokens)
+    try:
+        actor = bo.create_principal_correspondent(
+            app.services,
+            bo.PrincipalSetup(
+                employer_id="emp-menj",
+                login=LOGIN,
+                birth_name="Bernard",
+                first_names="Sophie",
+                email="sophie.bernard@menj.example",
+                contracts=("MENJ2026",),
+            ),
+        ).correspondent_id
+        es.activate_correspondent(app.services, tokens.issued[-1], "correct horse 42 battery")
+        invited = inv.invite_employee(
+            app.services,
+            actor,
+            "MENJ2026",
+            "A1",
+            inv.InvitationForm(civility="MME", birth_name="Roux", first_names="Ana", email="ana@example.fr"),
+        )
+        fu.force_base_affiliation(app.services, actor, invited.affiliation_id)  # no journey: no mandate
+    finally:
+        assert app.engine is not None
+        app.engine.dispose()
+    aff_id = invited.affiliation_id
+    refused = json.loads(run([*child_args(url, aff_id), "--json"], code=1).stdout)
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [
+        ("beneficiary.mandate_required", "account")
+    ]
+    bad = json.loads(run([*child_args(url, aff_id), "--iban", "FR76 1234", "--json"], code=1).stdout)
+    assert "FR76 1234" not in json.dumps(bad) and bad["errors"]
+    iban = "FR14 2004 1010 0505 0001 3M02 606"
+    added = run([*child_args(url, aff_id), "--iban", iban, "--holder", "Ana Roux"]).output
+    assert "Bénéficiaire Jules DUPOND ajouté(e)" in added
 
 
 def test_departures_jobs_twice_for_the_same_date_changes_nothing_more(affiliated: tuple[str, str]) -> None:

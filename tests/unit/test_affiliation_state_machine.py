@@ -97,6 +97,7 @@ from mutuelle_core.errors import DomainError, TransitionNotAllowed
 from mutuelle_core.families import use_cases as fam
 from mutuelle_core.ports import UnitOfWork
 from mutuelle_core.services import Services
+from mutuelle_core.values.bank import BankAccount
 from mutuelle_core.values.dates import add_months
 from mutuelle_core.values.identity import Email, PersonName
 from tests.affiliation_fixtures import (
@@ -1357,7 +1358,12 @@ def machine_for(make_adapters: AdapterFactory) -> type[RuleBasedStateMachine]:
                 birth_date=f"{birth:%d/%m/%Y}",
                 birth_city="Lyon",
             )
-            new = fam.NewBeneficiary(form=form, start=max(self.today(), f.effective or CONTRACT_EFFECTIVE))
+            bank = PEOPLE[f.person].bank()  # the child is debited: a file without mandate signs one here
+            new = fam.NewBeneficiary(
+                form=form,
+                start=max(self.today(), f.effective or CONTRACT_EFFECTIVE),
+                account=BankAccount.parse(bank.iban, holder=bank.holder),
+            )
             actor = self.actors[f.contract.number] if employer else None
 
             def call() -> object:
@@ -1704,7 +1710,12 @@ def test_retroactive_radiation_with_a_beneficiary_added_since(machine: Any) -> N
         birth_date="01/03/2026",
         birth_city="Lyon",
     )
-    fam.add_beneficiary(svc, aff_id, fam.NewBeneficiary(form=newborn, start=machine.today()))
+    new = fam.NewBeneficiary(form=newborn, start=machine.today())
+    with pytest.raises(DomainError) as exc:  # forced to the base: no mandate, and the child is debited
+        fam.add_beneficiary(svc, aff_id, new)
+    assert exc.value.code == "beneficiary.mandate_required"
+    account = BankAccount.parse(BANK.iban, holder=BANK.holder)
+    fam.add_beneficiary(svc, aff_id, attrs.evolve(new, account=account))
     last_day = machine.today() - dt.timedelta(days=5)  # the employer declares a departure 5 days ago
     radiated = dep.radiate_employee(
         svc, actor, aff_id, last_day=last_day, motive="059", employment_start=EMPLOYMENT_START

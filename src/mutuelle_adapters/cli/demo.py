@@ -19,14 +19,17 @@ It grows with each capability. Today it:
 11. prints the employer's follow-up table and exports it as a CSV file for French Excel;
 12. Benoît's fixed-term contract ends (motive 031): he and his beneficiaries move to the P group with
     the same portability dates;
-13. Françoise declares a child, then dies (motive 066): her child's family asks for maintien, 12 months
-    from the death;
+13. Françoise declares a child from the member space: the child's cotisation is debited from her account
+    and she has no mandate (forced to the base), so the request is refused until she gives her IBAN and
+    signs the SEPA mandate with it; then she dies (motive 066): her child's family asks for maintien, 12
+    months from the death;
 14. on REDWATER's provident contract, a member signs a particular designation 50/30/20 after a second
     authentication by e-mailed code, and a 100 000 € death capital is allocated to the cent;
 15. bills June 2026 for MENJ2026 with seed 002's grid, issues the employer's cotisation call, collects
     the members' share in a pain.008 file validated against the XSD (the 14-day pre-notification sets
-    its date), runs the dunning job 10 days after the due date (a mise en demeure to the employer, shown
-    as the employer space's pré-contentieux status) and imports the employer's transfer, which settles it;
+    its date; Françoise's child is in it, under the mandate she signed), runs the dunning job 10 days after
+    the due date (a mise en demeure to the employer only, shown as the employer space's pré-contentieux
+    status) and imports the employer's transfer, which settles it;
 16. relays the outbox to ``.eml`` files and lists them.
 
 The exit status is 0 only when every step gave the expected outcome (the last table lists them).
@@ -45,6 +48,7 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
+import attrs
 from rich.console import Console
 from rich.table import Table
 
@@ -88,6 +92,7 @@ from mutuelle_core.cotisations.seed002 import seed_002_grid
 from mutuelle_core.departures.use_cases import radiate_employee, request_maintien
 from mutuelle_core.designation import Child, DesignationStatus, FamilyAtDeath, ParticularClause, Spouse
 from mutuelle_core.designation import use_cases as uc
+from mutuelle_core.errors import DomainError
 from mutuelle_core.families.use_cases import NewBeneficiary, add_beneficiary
 from mutuelle_core.masking import mask_email
 from mutuelle_core.strong_auth import SIGN_DESIGNATION
@@ -214,12 +219,12 @@ def run_demo(workdir: Path, console: Console) -> int:
 
 PSC_CONTRACT = "MENJ2026"
 PSC_LOGIN = "menj.rh"
-EXPECTED_MESSAGES = 23
+EXPECTED_MESSAGES = 22
 """2 activations (REDWATER) + 1 activation (MENJ) + 4 invitations + 3 for Benoît (confirmation, employer,
 welcome) + 4 for Anaïs (request and decision, to her and to the dispense address) + 2 base enrolments
 + Benoît's radiation notice with his portability dates + the maintien offer after Françoise's death
-+ 3 on the provident contract (welcome, one-time code, designation signed) + 2 mises en demeure
-(to the employer and to Françoise)."""
++ 3 on the provident contract (welcome, one-time code, designation signed) + 1 mise en demeure, to the
+employer (Françoise signed a mandate when she added her child: the child is collected by SEPA)."""
 PROVIDENT_CONTRACT = "P1000304"
 
 EXPECTED_REJECTIONS = {
@@ -296,6 +301,8 @@ BANK = BankForm(iban="FR76 3000 6000 0112 3456 7890 189", holder="Benoît Dupond
 CDD_START, CDD_LAST_DAY = dt.date(2026, 2, 2), dt.date(2026, 6, 30)
 """Benoît's fixed-term contract: 4 months and 29 days, hence 5 months of portability."""
 DEATH_DAY = dt.date(2026, 7, 14)
+FRANCOISE_ACCOUNT = BankAccount.parse("FR14 2004 1010 0505 0001 3M02 606", holder="Françoise Lœuillet")
+"""The account Françoise gives when she adds her child (her base is paid through payroll, the child is not)."""
 FRANCOISE_CHILD = BeneficiaryForm(
     kind="child",
     civility="M",
@@ -507,12 +514,31 @@ def _departures_demo(
     )
 
     console.rule("13. Décès et maintien : Françoise Lœuillet et son enfant")
-    child = add_beneficiary(
-        svc, ids[FRANCOISE], NewBeneficiary(form=FRANCOISE_CHILD, start=svc.clock.today())
-    )  # member space
+    new_child = NewBeneficiary(form=FRANCOISE_CHILD, start=svc.clock.today())
+    try:  # member space: the child is debited from her account, and she has no mandate
+        add_beneficiary(svc, ids[FRANCOISE], new_child)
+        refused = None
+    except DomainError as error:
+        refused = error
+        console.print(f"Espace adhérent, sans RIB : refusé ({error.code}) : {error.message()}")
+    child = add_beneficiary(svc, ids[FRANCOISE], attrs.evolve(new_child, account=FRANCOISE_ACCOUNT))
+    with svc.uow() as uow:
+        signed = uow.mandates.active_for([ids[FRANCOISE]]).get(ids[FRANCOISE])
+        covered = uow.affiliations.get(ids[FRANCOISE]).covered
     console.print(
-        f"Espace adhérent : {child.details.name.display} ajouté(e), couvert(e) à partir du "
-        f"{child.period.start:%d/%m/%Y}."
+        f"Avec son RIB ({FRANCOISE_ACCOUNT.masked}) et le mandat SEPA signé"
+        f"{'' if signed is None else f' (RUM {signed.mandate.rum})'} : {child.details.name.display} "
+        f"ajouté(e), couvert(e) à partir du {child.period.start:%d/%m/%Y}."
+    )
+    checks.append(
+        (
+            "Françoise : l'enfant prélevé sur son compte n'est ajouté qu'avec son RIB et le mandat SEPA signé",
+            refused is not None
+            and refused.code == "beneficiary.mandate_required"
+            and signed is not None
+            and signed.mandate.account.iban == FRANCOISE_ACCOUNT.iban
+            and [b.beneficiary_id for b in covered] == [child.beneficiary_id],
+        )
     )
     dead = radiate_employee(
         svc, actor, ids[FRANCOISE], last_day=DEATH_DAY, motive="066", employment_start=dt.date(2012, 9, 1)
@@ -760,14 +786,25 @@ def _billing_demo(app: App, clock: FixedClock, workdir: Path, console: Console) 
     since = "-" if statement.dunning_since is None else f"{statement.dunning_since:%d/%m/%Y}"
     status = "aucun" if statement.dunning_status is None else statement.dunning_status.label
     console.print(
-        f"{clock.today():%d/%m/%Y} : {dunning.notices} mise(s) en demeure, à l'employeur qui n'a pas réglé et à "
-        "Françoise (l'enfant ajouté en juin est à sa charge et elle n'a pas signé de mandat). "
+        f"{clock.today():%d/%m/%Y} : {dunning.notices} mise(s) en demeure, à l'employeur qui n'a pas réglé ; "
+        "l'enfant de Françoise, à sa charge, a été prélevé sous le mandat signé à son ajout. "
         f"Espace employeur, situation de pré-contentieux : {status} le {since} ; solde {statement.balance.format()}."
     )
+    with svc.uow() as uow:
+        francoise = next(
+            a.affiliation_id
+            for a in uow.affiliations.list_for_contract(PSC_CONTRACT)
+            if a.email is not None and a.email.value == FRANCOISE
+        )
+        francoise_mandate = uow.mandates.active_for([francoise]).get(francoise)
     checks.append(
         (
-            "Impayés 10 jours après l'échéance : mises en demeure (employeur, Françoise), visibles dans l'espace employeur",
-            dunning.notices == 2 and statement.dunning_status is DunningStatus.NOTICE_SENT,
+            "Impayés 10 jours après l'échéance : une mise en demeure, à l'employeur, visible dans l'espace "
+            "employeur ; l'enfant de Françoise prélevé par SEPA",
+            dunning.notices == 1
+            and statement.dunning_status is DunningStatus.NOTICE_SENT
+            and francoise_mandate is not None
+            and any(rum == str(francoise_mandate.mandate.rum) for _, _, rum in read_back),
         )
     )
     payment_file = workdir / "reglements.csv"

@@ -3,7 +3,9 @@
 * ``mutuelle radiate --as LOGIN --affiliation ID --last-day AAAA-MM-JJ --motive 059
   --employment-start AAAA-MM-JJ [--json]``: the employer radiates an employee; prints the status, the
   group, the portability dates (or that there is none) and the end of each beneficiary's cover.
-* ``mutuelle beneficiary add --affiliation ID [--as LOGIN] --kind child ...``: covers one more person.
+* ``mutuelle beneficiary add --affiliation ID [--as LOGIN] --kind child ... [--iban IBAN --holder NAME]``:
+  covers one more person; with ``--iban`` the SEPA mandate is signed with the request (required when
+  the person is debited from the member's account and the file has no mandate).
 * ``mutuelle beneficiary radiate --affiliation ID [--as LOGIN] --beneficiary BID --motive M
   --last-day AAAA-MM-JJ``: ends a beneficiary's cover.
   Without ``--as`` these act as the member (member space); with it, as the employer's correspondent,
@@ -29,6 +31,7 @@ from mutuelle_core.affiliation.journey import BeneficiaryForm
 from mutuelle_core.departures.use_cases import DepartureJobReport, radiate_employee, run_departure_jobs
 from mutuelle_core.families.beneficiaries import CoveredBeneficiary
 from mutuelle_core.families.use_cases import NewBeneficiary, add_beneficiary, radiate_beneficiary
+from mutuelle_core.values.bank import BankAccount
 
 __all__ = [
     "beneficiary",
@@ -170,6 +173,13 @@ def beneficiary() -> None:
 )
 @click.option("--student", is_flag=True, help="Étudiant(e) ou apprenti(e).")
 @click.option("--disabled", is_flag=True, help="En situation de handicap.")
+@click.option(
+    "--iban",
+    default=None,
+    help="IBAN de l'adhérent : signe le mandat SEPA avec l'ajout (exigé si le bénéficiaire est prélevé "
+    "et que le dossier n'a pas de mandat).",
+)
+@click.option("--holder", default=None, help="Titulaire du compte (avec --iban).")
 @click.option("--json", "as_json", is_flag=True, help="Résultat JSON (pour les scripts).")
 @DATABASE_OPTION
 def beneficiary_add(
@@ -187,10 +197,12 @@ def beneficiary_add(
     start: dt.datetime | None,
     student: bool,
     disabled: bool,
+    iban: str | None,
+    holder: str | None,
     as_json: bool,
     database_url: str | None,
 ) -> None:
-    """Ajoute un bénéficiaire au dossier (à partir de la date de début)."""
+    """Ajoute un bénéficiaire au dossier (à partir de la date de début), avec le mandat SEPA si --iban."""
     form = BeneficiaryForm(
         kind=kind,
         civility=civility,
@@ -205,7 +217,10 @@ def beneficiary_add(
     with _app(database_url, as_json=as_json) as app:
         actor = None if login is None else correspondent_id(app, login)
         first_day = start.date() if start is not None else app.services.clock.today()
-        new = NewBeneficiary(form=form, start=first_day, student_or_apprentice=student, disabled=disabled)
+        account = None if iban is None else BankAccount.parse(iban, holder=holder)
+        new = NewBeneficiary(
+            form=form, start=first_day, student_or_apprentice=student, disabled=disabled, account=account
+        )
         added = add_beneficiary(app.services, affiliation_id, new, actor_id=actor)
     if as_json:
         payload = {

@@ -553,17 +553,25 @@ class Affiliation:
                 return b
         raise UNKNOWN_BENEFICIARY("beneficiary_id", beneficiary_id=beneficiary_id)
 
-    def add_beneficiary(self, beneficiary: CoveredBeneficiary, now: dt.datetime, actor: str) -> Affiliation:
-        """Cover one more person (eligibility is checked by the use case against the contract)."""
+    def add_beneficiary(
+        self, beneficiary: CoveredBeneficiary, now: dt.datetime, actor: str, *, mandate_rum: str | None = None
+    ) -> Affiliation:
+        """Cover one more person (eligibility is checked by the use case against the contract).
+
+        ``mandate_rum`` names the SEPA mandate signed with the request, recorded in the history entry.
+        """
         if self.effective_date is not None and beneficiary.period.start < self.effective_date:
             raise START_OUTSIDE_COVER("start", start=self.effective_date)
         active = [b.details for b in self.covered if b.radiation is None]
         check_birth_ranks([*active, beneficiary.details])
+        detail = beneficiary.beneficiary_id
+        if mandate_rum is not None:
+            detail = f"{detail}: mandat SEPA {mandate_rum}"
         return self._apply(
             Action.ADD_BENEFICIARY,
             now,
             actor,
-            detail=beneficiary.beneficiary_id,
+            detail=detail,
             covered=(*self.covered, beneficiary),
         )
 

@@ -14,10 +14,10 @@ from mutuelle_core.affiliation.journey import Journey
 from mutuelle_core.contracts.contract import CollectiveContract, Product
 from mutuelle_core.ports import Document
 from mutuelle_core.services import InsurerProfile
-from mutuelle_core.values.bank import MandateReference
+from mutuelle_core.values.bank import BankAccount, MandateReference
 from mutuelle_core.values.money import Money
 
-__all__ = ["affiliation_documents", "make_document"]
+__all__ = ["affiliation_documents", "make_document", "sepa_mandate_document", "sepa_mandate_text"]
 
 
 def make_document(
@@ -79,23 +79,56 @@ def _bia(
     return "\n".join(lines) + "\n"
 
 
-def _mandate(insurer: InsurerProfile, journey: Journey, rum: MandateReference) -> str:
-    bank = journey.bank
-    personal = journey.personal
-    assert bank is not None and personal is not None
+def sepa_mandate_text(
+    insurer: InsurerProfile, *, rum: MandateReference, debtor: str, account: BankAccount
+) -> str:
+    """The text of a recurrent SEPA mandate: creditor and ICS, debtor, holder (the debtor when the
+    account names none) and IBAN, the RUM.
+
+    The IBAN is printed in full: this is the document the debtor signs (it is stored, never logged).
+    """
     return (
         "MANDAT DE PRÉLÈVEMENT SEPA\n"
         f"Référence unique du mandat (RUM) : {rum}\n"
         f"Créancier : {insurer.name} - ICS {insurer.creditor_id} - {insurer.address}\n"
-        f"Débiteur : {personal.name.display}\n"
-        f"Titulaire du compte : {bank.account.holder}\n"
-        f"IBAN : {bank.account.formatted}\n"
+        f"Débiteur : {debtor}\n"
+        f"Titulaire du compte : {account.holder or debtor}\n"
+        f"IBAN : {account.formatted}\n"
         "Type de paiement : récurrent\n"
         "En signant ce mandat, vous autorisez le créancier à envoyer des instructions à votre banque pour débiter "
         "votre compte, et votre banque à débiter votre compte conformément à ses instructions. Vous bénéficiez du "
         "droit d'être remboursé par votre banque selon les conditions décrites dans la convention que vous avez "
         "passée avec elle.\n"
     )
+
+
+def sepa_mandate_document(
+    insurer: InsurerProfile,
+    *,
+    rum: MandateReference,
+    debtor: str,
+    account: BankAccount,
+    owner: str,
+    document_id: str,
+    at: dt.datetime,
+) -> Document:
+    """The SEPA mandate alone, as a document to sign (kind ``sepa_mandate``), e.g. when a member who
+    signed none at affiliation gives her bank details later (:func:`sepa_mandate_text`)."""
+    return make_document(
+        document_id=document_id,
+        kind="sepa_mandate",
+        owner=owner,
+        filename="mandat-sepa.txt",
+        text=sepa_mandate_text(insurer, rum=rum, debtor=debtor, account=account),
+        at=at,
+    )
+
+
+def _mandate(insurer: InsurerProfile, journey: Journey, rum: MandateReference) -> str:
+    bank = journey.bank
+    personal = journey.personal
+    assert bank is not None and personal is not None
+    return sepa_mandate_text(insurer, rum=rum, debtor=personal.name.display, account=bank.account)
 
 
 def _notice(contract: CollectiveContract, product: Product) -> str:

@@ -41,13 +41,12 @@ from mutuelle_core.affiliation.transitions import AffiliationStatus
 from mutuelle_core.contracts.contract import CollectiveContract, Product, ProductLevel
 from mutuelle_core.contracts.correspondent import hash_token
 from mutuelle_core.contracts.price_grid import monthly_quote
-from mutuelle_core.cotisations.mandate_use_cases import store_signed_mandate
+from mutuelle_core.cotisations.mandate_use_cases import next_rum, store_signed_mandate
 from mutuelle_core.cotisations.mandates import Mandate
 from mutuelle_core.errors import NOT_FOUND, ErrorCollector, error_code
 from mutuelle_core.ports import UnitOfWork
 from mutuelle_core.services import Services
 from mutuelle_core.signature import SignatureEvidence
-from mutuelle_core.values.bank import MandateReference
 from mutuelle_core.values.money import Money
 
 __all__ = [
@@ -319,7 +318,7 @@ def sign_affiliation_documents(
 ) -> SignatureEvidence:
     """Generate BIA, SEPA mandate and notice, store them, and have ``signer`` sign them."""
     now = svc.clock.now()
-    rum = MandateReference.parse(uow.references.next_reference("rum", f"RUM-{contract.number}-"))
+    rum = next_rum(uow, contract.number)
     documents = affiliation_documents(
         contract=contract,
         product=product,
