@@ -13,7 +13,9 @@ affiliations inserted as rows (``conn.execute(insert(affiliations), rows)``, not
 cases): affiliated agents, formula base / option 1 / option 2, 0 to 3 beneficiaries each (spouse,
 children), a realistic ``journey`` JSON; 2 % in portability (free, read but not billed).
 
-Timed: ``bill`` end to end with the production SQL unit of work: keyset pages of lean projections,
+Timed: ``bill`` end to end with the production SQL unit of work and the page source ``mutuelle bill``
+uses (pages read and priced in a forked child process on SQLite, in the billing process on
+PostgreSQL; ``BILLING_PRICING=inline`` or ``forked`` to compare): keyset pages of lean projections,
 the engine, rows, one bulk insert of lines and of schedule lines and the run's cursor per batch.
 
 Each (backend, size) runs in its own Python process: the peak memory is that process's
@@ -51,6 +53,7 @@ from sqlalchemy.engine import make_url
 
 from mutuelle_adapters.signature import LocalSignatureService
 from mutuelle_adapters.sql import tables
+from mutuelle_adapters.sql.billing_worker import ForkedPricing, page_source_for
 from mutuelle_adapters.sql.database import make_engine, sqlite_url, upgrade
 from mutuelle_adapters.sql.uow import SqlUnitOfWorkFactory
 from mutuelle_adapters.system import SecretTokens, SystemClock, UuidGenerator
@@ -68,6 +71,9 @@ TARGET_MEMBERS_PER_S = 20_000
 TARGET_SCALING = 1.3
 TARGET_PEAK_MB = 500.0
 NOW = dt.datetime(2026, 5, 4, 8, 30, tzinfo=dt.UTC)
+PRICING = os.environ.get("BILLING_PRICING", "default")
+"""Where the pages are priced: ``default`` as ``mutuelle bill`` does (in a forked process on SQLite,
+in the billing process on PostgreSQL: :func:`page_source_for`), ``forked`` or ``inline`` to compare."""
 
 
 def machine_reference() -> float:
@@ -213,8 +219,9 @@ def measure(url: str, size: int, batch: int, profile: bool = False) -> dict[str,
     """Set up, then time ``bill`` (run inside the child process); ``profile`` prints a cProfile of it."""
     set_up(url, size)
     engine = make_engine(url)
+    factory = SqlUnitOfWorkFactory(engine, clock=SystemClock(), ids=UuidGenerator())
     svc = Services(
-        uow=SqlUnitOfWorkFactory(engine, clock=SystemClock(), ids=UuidGenerator()),
+        uow=factory,
         clock=SystemClock(),
         ids=UuidGenerator(),
         tokens=SecretTokens(),
@@ -226,7 +233,8 @@ def measure(url: str, size: int, batch: int, profile: bool = False) -> dict[str,
     started = time.perf_counter()
     if profiler is not None:
         profiler.enable()
-    report = bill(svc, MONTH, batch_size=batch)
+    pages = {"default": page_source_for(factory), "forked": ForkedPricing(factory), "inline": None}[PRICING]
+    report = bill(svc, MONTH, batch_size=batch, pages=pages)
     if profiler is not None:
         profiler.disable()
     elapsed = time.perf_counter() - started

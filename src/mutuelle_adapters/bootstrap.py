@@ -22,10 +22,12 @@ from mutuelle_adapters.email.relay import OutboxRelay
 from mutuelle_adapters.email.transport import FolderTransport, SmtpSettings, SmtpTransport, Transport
 from mutuelle_adapters.memory import MemoryDatabase
 from mutuelle_adapters.signature import LocalSignatureService
+from mutuelle_adapters.sql.billing_worker import page_source_for
 from mutuelle_adapters.sql.database import make_engine, sqlite_url, upgrade
 from mutuelle_adapters.sql.uow import SqlUnitOfWorkFactory
 from mutuelle_adapters.strong_auth import StrongAuthByEmail
 from mutuelle_adapters.system import SecretTokens, SystemClock, UuidGenerator
+from mutuelle_core.cotisations.billing import PageSource
 from mutuelle_core.ports import Clock, IdGenerator, SignatureService, TokenGenerator, UnitOfWorkFactory
 from mutuelle_core.services import InsurerProfile, PortalLinks, Services
 
@@ -48,6 +50,9 @@ class App:
     engine: Engine | None = None
     memory: MemoryDatabase | None = None
     strong_auth: StrongAuthByEmail | None = None
+    billing_pages: PageSource | None = None
+    """What to give ``bill(..., pages=)``: pages priced in a forked process on a SQLite file (see
+    :func:`mutuelle_adapters.sql.billing_worker.page_source_for`), ``None`` otherwise."""
 
 
 def build_app(
@@ -81,6 +86,7 @@ def build_app(
     tokens = tokens or SecretTokens()
     engine: Engine | None = None
     memory: MemoryDatabase | None = None
+    billing_pages: PageSource | None = None
     uow_factory: UnitOfWorkFactory
     if database_url == "memory://":
         memory = MemoryDatabase(clock=clock, ids=ids)
@@ -95,6 +101,7 @@ def build_app(
             upgrade(engine)
         sql_factory = SqlUnitOfWorkFactory(engine, clock=clock, ids=ids)
         uow_factory = sql_factory
+        billing_pages = page_source_for(sql_factory)
         strong_auth = StrongAuthByEmail(sql_factory, clock, ids, tokens)
     services = Services(
         uow=uow_factory,
@@ -116,4 +123,5 @@ def build_app(
         engine=engine,
         memory=memory,
         strong_auth=strong_auth,
+        billing_pages=billing_pages,
     )

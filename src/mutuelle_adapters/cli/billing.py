@@ -88,7 +88,9 @@ def bill_command(
         def advance(p: BillingProgress) -> None:
             bar.update(task, completed=p.affiliations)
 
-        cycle = run_billing_cycle(app.services, month, files, batch_size=batch_size, progress=advance)
+        cycle = run_billing_cycle(
+            app.services, month, files, batch_size=batch_size, progress=advance, pages=app.billing_pages
+        )
     report = cycle.billing
     console.print(
         f"Mois {report.month} : {report.affiliations} adhésion(s) lue(s), {report.billed} facturée(s), "

@@ -57,6 +57,7 @@ __all__ = [
     "add_to_employer_dues",
     "billable_page",
     "bulk_insert",
+    "forget_read_ahead",
 ]
 
 _BILLABLE = sorted(s.value for s in BILLABLE_STATUSES)
@@ -245,6 +246,13 @@ def _read_ahead(conn: Connection, cursor: str, limit: int) -> None:
     if not _READERS:
         _READERS.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="billable-read-ahead"))
     _AHEAD[conn] = (cursor, limit, _READERS[0].submit(_read_rows, conn.engine, cursor, limit))
+
+
+def forget_read_ahead() -> None:
+    """Forget the pages being read ahead and the thread reading them: for a forked child process,
+    which has the parent's memory but not its threads (see :mod:`mutuelle_adapters.sql.billing_worker`)."""
+    _AHEAD.clear()
+    _READERS.clear()
 
 
 def _read_rows(engine: Engine, cursor: str, limit: int) -> Sequence[Any]:

@@ -33,7 +33,7 @@ left unbilled and reported; the run goes on with the others.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import cast
 
 import attrs
@@ -56,6 +56,7 @@ from mutuelle_core.cotisations.records import (
 from mutuelle_core.cotisations.rules import CollectionChannel, CotisationRules, Payer
 from mutuelle_core.departures.departure import ContinuationKind
 from mutuelle_core.errors import DomainError, error_code
+from mutuelle_core.ports import UnitOfWork
 from mutuelle_core.services import Services
 from mutuelle_core.values.dates import DateRange, Month
 
@@ -64,7 +65,11 @@ __all__ = [
     "BILLING_TARIFF_MISSING",
     "BillingProgress",
     "BillingReport",
+    "PagePricer",
+    "PageSource",
+    "PricedPage",
     "bill",
+    "priced_pages",
     "set_tariff",
     "snapshots_for",
 ]
@@ -212,21 +217,58 @@ _MEMBER_VALUE = _MEMBER.value
 _PAYROLL = CollectionChannel.PAYROLL_DEDUCTION
 
 
-class _Batch:
-    """The rows of one page, built as plain dicts for one bulk insert per table."""
+class PricedPage:
+    """One page of a billing run, priced: the rows to write and what to report.
 
-    __slots__ = ("already", "amount", "billed", "employer", "errors", "lines", "schedule", "unbilled")
+    Plain values only (it pickles): an adapter may price pages in another process (see
+    :data:`PageSource`). Rows are ``dict``s as :class:`~mutuelle_core.ports.CotisationRepository`
+    takes them; ``employer`` is the employers' total of the page by contract, due on
+    ``due_dates[contract]``.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = (
+        "already",
+        "amount",
+        "billed",
+        "cursor",
+        "due_dates",
+        "employer",
+        "errors",
+        "lines",
+        "read",
+        "schedule",
+        "unbilled",
+    )
+
+    def __init__(self, cursor: str | None = None, read: int = 0) -> None:
+        self.cursor = cursor
+        """The last affiliation id of the page (the run's cursor once it is committed)."""
+        self.read = read
+        """Billable affiliations read in the page."""
         self.already = 0
+        """Affiliations skipped: already billed for the month."""
         self.lines: list[Row] = []
         self.schedule: list[Row] = []
         self.employer: dict[str, int] = {}
-        """The employer's total of the page, by contract."""
+        self.due_dates: dict[str, dt.date] = {}
         self.billed = 0
+        """Affiliations given lines."""
         self.amount = 0
+        """Total of the lines, in cents."""
         self.unbilled = 0
+        """Affiliations that could not be priced."""
         self.errors: list[tuple[str, str]] = []
+        """The first of them, as ``(affiliation_id, error code)``."""
+
+    def __getstate__(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+
+
+_Batch = PricedPage
 
 
 _Spec = tuple[int, int, str, str, str, int]
@@ -385,12 +427,94 @@ def _bill_one(
     batch.amount += employer_total + member_total
 
 
+class PagePricer:
+    """Prices the pages of one run of a month: each contract's tariff compiled once per run, each
+    household shape priced once (see the module docstring)."""
+
+    def __init__(self, month: Month, run_id: str, *, check_billed: bool) -> None:
+        self.month = month
+        self.run_id = run_id
+        self.check_billed = check_billed
+        self._key = str(month)
+        self._pricings: dict[str, ContractPricing | None] = {}
+        self._due_dates: dict[str, dt.date] = {}
+        self._memo: dict[_Key, _Priced] = {}
+
+    def price(self, uow: UnitOfWork, page: Sequence[BillableAffiliation]) -> PricedPage:
+        """The rows of a page (read through ``uow``: tariffs, and lines already billed when the
+        month was billed before), and what could not be billed."""
+        batch = PricedPage(page[-1].affiliation_id if page else None, len(page))
+        if not page:
+            return batch
+        key, month = self._key, self.month
+        done = (
+            uow.cotisations.billed_among(key, [m.affiliation_id for m in page])
+            if self.check_billed
+            else set()
+        )
+        pricings, due_dates = self._pricings, self._due_dates
+        for member in page:
+            if member.affiliation_id in done:
+                batch.already += 1
+                continue
+            number = member.contract_number
+            if number not in pricings:
+                tariff = uow.tariffs.find(number)
+                pricings[number] = None if tariff is None else ContractPricing(tariff.grid, tariff.rules)
+                if tariff is not None:
+                    day = min(tariff.rules.debit_day, month.days_in_month)
+                    due_dates[number] = dt.date(month.year, month.month, day)
+            pricing = pricings[number]
+            try:
+                if pricing is None:
+                    raise BILLING_TARIFF_MISSING("contract_number", contract=number)
+                _bill_one(member, pricing, month, key, self.run_id, due_dates[number], batch, self._memo)
+            except DomainError as error:
+                batch.unbilled += 1
+                if len(batch.errors) < MAX_REPORTED_ERRORS:
+                    batch.errors.append((member.affiliation_id, error.code))
+        batch.due_dates = {number: due_dates[number] for number in batch.employer}
+        return batch
+
+
+PageSource = Callable[[Month, str, "str | None", int, bool], Generator[PricedPage, None, None]]
+"""Where a run's priced pages come from: called with ``(month, run_id, cursor, batch_size,
+check_billed)``, it yields the pages after ``cursor``, in ``affiliation_id`` order, each of at most
+``batch_size`` billable affiliations, priced by a :class:`PagePricer` of that month, run and
+``check_billed``; it stops after the last page. It may read them ahead (committed data: a billing run
+writes no affiliation), in another thread or process; the run closes it when it stops early.
+:func:`priced_pages` is one, reading through a unit of work of its own."""
+
+
+def priced_pages(
+    uow_factory: Callable[[], UnitOfWork],
+    month: Month,
+    run_id: str,
+    cursor: str | None,
+    batch_size: int,
+    check_billed: bool,
+) -> Generator[PricedPage, None, None]:
+    """A :data:`PageSource` reading and pricing through a unit of work of its own, one short read
+    transaction per page (an adapter runs it in another process to price while the run writes)."""
+    pricer = PagePricer(month, run_id, check_billed=check_billed)
+    with uow_factory() as uow:
+        while True:
+            page = uow.affiliations.billable_after(cursor, batch_size)
+            if not page:
+                return
+            priced = pricer.price(uow, page)
+            uow.rollback()  # end the read transaction: nothing is written here
+            yield priced
+            cursor = priced.cursor
+
+
 def bill(
     svc: Services,
     month: Month,
     *,
     batch_size: int = 2000,
     progress: Callable[[BillingProgress], None] | None = None,
+    pages: PageSource | None = None,
 ) -> BillingReport:
     """Bill ``month`` for every billable affiliation of every contract (see the module docstring).
 
@@ -400,6 +524,10 @@ def bill(
         batch_size: affiliations per page and per transaction.
         progress: called after each committed batch; an exception it raises stops the run, which the
             next call resumes.
+        pages: where the priced pages come from; by default they are read and priced on the run's
+            own unit of work, the next page while the adapter writes the current one. An adapter's
+            source may price them elsewhere (another process: see
+            :class:`mutuelle_adapters.sql.billing_worker.ForkedPricing`); the rows are the same.
 
     Returns:
         What the run did (the resumed run's counts include what was done before the interruption).
@@ -427,89 +555,72 @@ def bill(
                 )
             )
             uow.commit()
-        pricings: dict[str, ContractPricing | None] = {}
-        due_dates: dict[str, dt.date] = {}
-        memo: dict[_Key, _Priced] = {}
         already = schedule_lines = employer_cents = unbilled = 0
         errors: list[tuple[str, str]] = []
         run_id = run.run_id
 
-        def price(page: Sequence[BillableAffiliation]) -> _Batch:
-            """The rows of a page, and what could not be billed."""
-            batch = _Batch()
-            if not page:
-                return batch
-            done = (
-                uow.cotisations.billed_among(key, [m.affiliation_id for m in page]) if check_billed else set()
-            )
-            for member in page:
-                if member.affiliation_id in done:
-                    batch.already += 1
-                    continue
-                number = member.contract_number
-                if number not in pricings:
-                    tariff = uow.tariffs.find(number)
-                    pricings[number] = None if tariff is None else ContractPricing(tariff.grid, tariff.rules)
-                    if tariff is not None:
-                        day = min(tariff.rules.debit_day, month.days_in_month)
-                        due_dates[number] = dt.date(month.year, month.month, day)
-                pricing = pricings[number]
-                try:
-                    if pricing is None:
-                        raise BILLING_TARIFF_MISSING("contract_number", contract=number)
-                    _bill_one(member, pricing, month, key, run_id, due_dates[number], batch, memo)
-                except DomainError as error:
-                    batch.unbilled += 1
-                    if len(batch.errors) < MAX_REPORTED_ERRORS:
-                        batch.errors.append((member.affiliation_id, error.code))
-            return batch
+        def inline(cursor: str | None) -> Generator[PricedPage, None, None]:
+            pricer = PagePricer(month, run_id, check_billed=check_billed)
+            while True:
+                page = uow.affiliations.billable_after(cursor, batch_size)
+                if not page:
+                    return
+                yield pricer.price(uow, page)
+                cursor = page[-1].affiliation_id
 
-        page = uow.affiliations.billable_after(run.cursor, batch_size)
-        batch = price(page)
-        while True:
-            if not page:
-                break
-            # the adapter may write these behind (SQL): the next page is read and priced meanwhile,
-            # and committed with its own cursor only after this one
-            uow.cotisations.add_lines(batch.lines)
-            uow.cotisations.add_schedule_lines(batch.schedule)
-            uow.cotisations.add_to_employer_dues(
-                [
-                    {
-                        "contract_number": number,
-                        "month": key,
-                        "due_date": due_dates[number],
-                        "amount_cents": cents,
-                        "run_id": run_id,
-                    }
-                    for number, cents in sorted(batch.employer.items())
-                ]
-            )
-            following = uow.affiliations.billable_after(page[-1].affiliation_id, batch_size)
-            priced = price(following)
-            already += batch.already
-            unbilled += batch.unbilled
-            errors.extend(batch.errors[: MAX_REPORTED_ERRORS - len(errors)])
-            schedule_lines += len(batch.schedule)
-            employer_cents += sum(batch.employer.values())
-            run = uow.cotisations.update_run(
-                attrs.evolve(
-                    run,
-                    cursor=page[-1].affiliation_id,
-                    affiliations=run.affiliations + len(page),
-                    billed=run.billed + batch.billed,
-                    lines=run.lines + len(batch.lines),
-                    amount_cents=run.amount_cents + batch.amount,
+        source = (
+            inline(run.cursor)
+            if pages is None
+            else pages(month, run_id, run.cursor, batch_size, check_billed)
+        )
+        try:
+            batch = next(source, None)
+            while batch is not None:
+                # the adapter may write these behind (SQL): the next page is read and priced meanwhile,
+                # and committed with its own cursor only after this one
+                uow.cotisations.add_lines(batch.lines)
+                uow.cotisations.add_schedule_lines(batch.schedule)
+                uow.cotisations.add_to_employer_dues(
+                    [
+                        {
+                            "contract_number": number,
+                            "month": key,
+                            "due_date": batch.due_dates[number],
+                            "amount_cents": cents,
+                            "run_id": run_id,
+                        }
+                        for number, cents in sorted(batch.employer.items())
+                    ]
                 )
-            )
-            uow.commit()
-            if progress is not None:
-                progress(
-                    BillingProgress(
-                        run_id=run.run_id, affiliations=run.affiliations, lines=run.lines, cursor=run.cursor
+                following = next(source, None)
+                already += batch.already
+                unbilled += batch.unbilled
+                errors.extend(batch.errors[: MAX_REPORTED_ERRORS - len(errors)])
+                schedule_lines += len(batch.schedule)
+                employer_cents += sum(batch.employer.values())
+                run = uow.cotisations.update_run(
+                    attrs.evolve(
+                        run,
+                        cursor=batch.cursor,
+                        affiliations=run.affiliations + batch.read,
+                        billed=run.billed + batch.billed,
+                        lines=run.lines + len(batch.lines),
+                        amount_cents=run.amount_cents + batch.amount,
                     )
                 )
-            page, batch = following, priced
+                uow.commit()
+                if progress is not None:
+                    progress(
+                        BillingProgress(
+                            run_id=run.run_id,
+                            affiliations=run.affiliations,
+                            lines=run.lines,
+                            cursor=run.cursor,
+                        )
+                    )
+                batch = following
+        finally:
+            source.close()
         run = uow.cotisations.update_run(
             attrs.evolve(run, status=BillingRunStatus.DONE, finished_at=svc.clock.now())
         )

@@ -33,7 +33,7 @@ from collections.abc import Callable
 
 import attrs
 
-from mutuelle_core.cotisations.billing import BillingProgress, BillingReport, bill
+from mutuelle_core.cotisations.billing import BillingProgress, BillingReport, PageSource, bill
 from mutuelle_core.cotisations.calls import CotisationCall, issue_cotisation_calls
 from mutuelle_core.cotisations.collection import MEMBERS_PER_FILE, CollectionReport, collect_direct_debits
 from mutuelle_core.cotisations.rules import CollectionChannel, Payer
@@ -135,6 +135,7 @@ def run_billing_cycle(
     batch_size: int = 2000,
     progress: Callable[[BillingProgress], None] | None = None,
     members_per_file: int = MEMBERS_PER_FILE,
+    pages: PageSource | None = None,
 ) -> BillingCycleReport:
     """Bill ``month``, issue its cotisation calls and collect its direct debits (see the module docstring).
 
@@ -148,6 +149,7 @@ def run_billing_cycle(
         progress: called after each committed page of the billing run; an exception it raises stops
             the cycle, which the next call resumes.
         members_per_file: members per SEPA file (and per transaction) of each collection.
+        pages: where the billing run's priced pages come from (see :func:`~mutuelle_core.cotisations.billing.bill`).
 
     Returns:
         What the cycle did.
@@ -155,7 +157,7 @@ def run_billing_cycle(
     Raises:
         DomainError: ``billing.batch_invalid`` for a batch size below 1 (nothing is done).
     """
-    billing = bill(svc, month, batch_size=batch_size, progress=progress)
+    billing = bill(svc, month, batch_size=batch_size, progress=progress, pages=pages)
     calls = issue_cotisation_calls(svc, month)
     collections: list[CollectionReport] = []
     if files is not None:
