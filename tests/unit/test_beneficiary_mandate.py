@@ -245,3 +245,34 @@ def test_when_the_engine_cannot_price_the_grid_list_price_decides(backend: Backe
     with pytest.raises(DomainError) as exc:
         add(svc, aff_id)
     assert exc.value.code == "beneficiary.mandate_required" and "6.00 €" in exc.value.message()
+
+
+def test_a_lapsed_mandate_does_not_count_a_new_one_is_signed(backend: Backend) -> None:
+    svc = backend.services()
+    actor = set_up_psc(svc)
+    set_tariff(svc, seed_tariff())
+    form = mg.CompleteAffiliationForm(
+        regime="general",
+        household=HOUSEHOLD_TWINS,
+        level=1,
+        personal=PERSONAL,
+        beneficiaries=(spouse_form(), *TWINS),
+        contact=CONTACT,
+        bank=BANK,
+    )
+    aff_id = mg.complete_affiliation(svc, actor, "MENJ2026", "A1", form).affiliation_id
+    mg.accept_affiliation(svc, aff_id)
+    with backend.uow() as uow:
+        signed = uow.mandates.active_for([aff_id])[aff_id].mandate
+    backend.clock.set(dt.datetime.combine(signed.lapses_on(), dt.time(9), tzinfo=dt.UTC))  # 36 months unused
+    start = D(signed.lapses_on().year, signed.lapses_on().month, 1) + dt.timedelta(days=31)
+    start = start.replace(day=1)
+    with pytest.raises(DomainError) as exc:
+        fam.add_beneficiary(svc, aff_id, fam.NewBeneficiary(form=HUGO, start=start))
+    assert exc.value.code == "beneficiary.mandate_required"
+    fam.add_beneficiary(svc, aff_id, fam.NewBeneficiary(form=HUGO, start=start, account=ACCOUNT))
+    with backend.uow() as uow:
+        renewed = uow.mandates.active_for([aff_id])[aff_id].mandate
+        old = uow.mandates.find(str(signed.rum))
+    assert renewed.rum != signed.rum and renewed.account.iban == ACCOUNT.iban
+    assert old is not None and old.mandate.status.value == "revoked"

@@ -27,6 +27,7 @@ from mutuelle_core.affiliation.affiliation import Affiliation
 from mutuelle_core.affiliation.journey import BeneficiaryForm
 from mutuelle_core.contracts.access import EmployerScope, denied
 from mutuelle_core.contracts.contract import CollectiveContract
+from mutuelle_core.cotisations.account_records import StoredMandate
 from mutuelle_core.cotisations.mandate_need import listed_price, member_pricing, new_debit
 from mutuelle_core.cotisations.mandate_use_cases import sign_mandate
 from mutuelle_core.cotisations.records import BillableAffiliation
@@ -110,12 +111,21 @@ def _debit_without_mandate(
     return added
 
 
+def _usable_mandate(uow: UnitOfWork, aff: Affiliation, today: dt.date) -> StoredMandate | None:
+    """The affiliation's active mandate if it can still be collected on (not lapsed: a mandate unused
+    for 36 months can no longer be used, a new one must be signed)."""
+    active = uow.mandates.active_for([aff.affiliation_id]).get(aff.affiliation_id)
+    if active is None or active.mandate.is_lapsed(today):
+        return None
+    return active
+
+
 def _sign_or_amend(
     svc: Services, uow: UnitOfWork, aff: Affiliation, account: BankAccount, signer: str
 ) -> str | None:
-    """The member's account with the request: a new signed mandate (its RUM returned), or the active
+    """The member's account with the request: a new signed mandate (its RUM returned), or the usable
     mandate amended when the IBAN differs (``None``: no new mandate)."""
-    active = uow.mandates.active_for([aff.affiliation_id]).get(aff.affiliation_id)
+    active = _usable_mandate(uow, aff, svc.clock.today())
     if active is None:
         stored = sign_mandate(
             svc,
@@ -146,7 +156,8 @@ def add_beneficiary(
     Raises:
         DomainError: the form's and eligibility errors; ``beneficiary.mandate_required`` (field
             ``account``) when the beneficiary is debited from the member's account, the affiliation
-            has no active mandate and ``new.account`` is missing: nothing is changed.
+            has no mandate that can be collected on (none active, or lapsed after 36 months unused)
+            and ``new.account`` is missing: nothing is changed.
     """
     with svc.uow() as uow:
         aff = _load(uow, affiliation_id, actor_id)
@@ -171,7 +182,7 @@ def add_beneficiary(
         )
         actor = actor_id or "employee"
         added = aff.add_beneficiary(beneficiary, svc.clock.now(), actor)
-        if new.account is None and not uow.mandates.active_for([aff.affiliation_id]):
+        if new.account is None and _usable_mandate(uow, aff, svc.clock.today()) is None:
             debit = _debit_without_mandate(uow, contract, aff, added, beneficiary)
             if debit.is_positive:
                 category = PersonCategory(details.kind.value)
