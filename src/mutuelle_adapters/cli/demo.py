@@ -25,9 +25,9 @@ It grows with each capability. Today it:
     months from the death;
 14. on REDWATER's provident contract, a member signs a particular designation 50/30/20 after a second
     authentication by e-mailed code, and a 100 000 € death capital is allocated to the cent;
-15. bills June 2026 for MENJ2026 with seed 002's grid, issues the employer's cotisation call, collects
-    the members' share in a pain.008 file validated against the XSD (the 14-day pre-notification sets
-    its date; Françoise's child is in it, under the mandate she signed), runs the dunning job 10 days after
+15. runs June 2026's billing cycle for MENJ2026 with seed 002's grid, as ``mutuelle bill`` does: bills,
+    issues the employer's cotisation call, collects the members' share in a pain.008 file validated
+    against the XSD (the 14-day pre-notification sets its date; run twice, it adds nothing; Françoise's child is in it, under the mandate she signed), runs the dunning job 10 days after
     the due date (a mise en demeure to the employer only, shown as the employer space's pré-contentieux
     status) and imports the employer's transfer, which settles it;
 16. relays the outbox to ``.eml`` files and lists them.
@@ -81,9 +81,8 @@ from mutuelle_core.contracts import back_office, employer_space
 from mutuelle_core.contracts.correspondent import ContractAccess
 from mutuelle_core.cotisations.account_records import PayerKey
 from mutuelle_core.cotisations.accounts import import_payments, payer_statement
-from mutuelle_core.cotisations.billing import bill, set_tariff
-from mutuelle_core.cotisations.calls import issue_cotisation_calls
-from mutuelle_core.cotisations.collection import collect_direct_debits
+from mutuelle_core.cotisations.billing import set_tariff
+from mutuelle_core.cotisations.cycle import run_billing_cycle
 from mutuelle_core.cotisations.dunning import DunningStatus
 from mutuelle_core.cotisations.dunning_run import run_dunning
 from mutuelle_core.cotisations.records import ContractTariff
@@ -724,22 +723,33 @@ def _billing_demo(app: App, clock: FixedClock, workdir: Path, console: Console) 
     """Step 15: bill June for MENJ2026, collect the members by SEPA, chase the unpaid employer."""
     svc = app.services
     checks: list[tuple[str, bool]] = []
-    console.rule(f"15. Cotisations de {BILLED_MONTH} (mutuelle bill, payments collect, dunning run)")
+    console.rule(
+        f"15. Cotisations de {BILLED_MONTH} (mutuelle bill : facturation, appels, prélèvements ; dunning run)"
+    )
     grid = seed_002_grid(PSC_CONTRACT)  # the seed's formula table, agent base 58.51 € (illustrative)
     set_tariff(svc, ContractTariff(grid, CotisationRules.psc(evin_reference_group="A1")))
-    report = bill(svc, BILLED_MONTH)
+    files = SepaDirectDebitFiles(
+        workdir / "sepa", creditor=svc.insurer, creditor_account=BankAccount.parse(DEFAULT_CREDITOR_ACCOUNT)
+    )
+    # what `mutuelle bill --month` runs: the billing run, the cotisation calls, the SEPA files
+    cycle = run_billing_cycle(svc, BILLED_MONTH, files, pages=app.billing_pages)
+    report = cycle.billing
     console.print(
         f"Facturation de {BILLED_MONTH} le {clock.today():%d/%m/%Y} : {report.billed} adhésion(s) facturée(s), "
         f"{report.lines} ligne(s), {report.amount_cents / 100:.2f} € ; non facturées (contrat sans tarif) : "
         f"{report.unbilled}."
     )
-    calls = issue_cotisation_calls(svc, BILLED_MONTH)
-    for call in calls:
+    for call in cycle.calls:
         console.print(
             f"Appel de cotisation {call.contract_number} : {call.amount.format()} ({call.document.filename})"
         )
-    again = bill(svc, BILLED_MONTH)
-    checks.append(("Facturer deux fois le même mois n'ajoute rien", again.lines == 0 and again.billed == 0))
+    again = run_billing_cycle(svc, BILLED_MONTH, files, pages=app.billing_pages)
+    checks.append(
+        (
+            "Facturer deux fois le même mois n'ajoute rien (ni ligne, ni appel, ni prélèvement)",
+            again.billing.lines == 0 and again.billing.billed == 0 and again.debits == 0,
+        )
+    )
     with svc.uow() as uow:
         member_rows = [
             r
@@ -749,20 +759,16 @@ def _billing_demo(app: App, clock: FixedClock, workdir: Path, console: Console) 
         ]
         mandates = uow.mandates.active_for([r["affiliation_id"] for r in member_rows])
     due = member_rows[0]["due_date"] if member_rows else dt.date(2026, 6, 5)
-    collection_date = max(due, clock.today() + dt.timedelta(days=14))
+    dates = ", ".join(f"{c.collection_date:%d/%m/%Y}" for c in cycle.collections)
     console.print(
         f"Échéance du {due:%d/%m/%Y} ; pré-notification de 14 jours à compter de la facturation : "
-        f"prélèvement le {collection_date:%d/%m/%Y}."
+        f"prélèvement le {dates}."
     )
-    files = SepaDirectDebitFiles(
-        workdir / "sepa", creditor=svc.insurer, creditor_account=BankAccount.parse(DEFAULT_CREDITOR_ACCOUNT)
-    )
-    collected = collect_direct_debits(svc, collection_date, files)
     console.print(
-        f"Fichier SEPA pain.008 (validé par le schéma XSD) : {', '.join(collected.published)} — "
-        f"{collected.debits} prélèvement(s), {collected.amount.format()}"
+        f"Fichier SEPA pain.008 (validé par le schéma XSD) : {', '.join(cycle.published)} — "
+        f"{cycle.debits} prélèvement(s), {cycle.amount.format()}"
     )
-    read_back = [tx for where in collected.published for tx in _sepa_transactions(Path(where).read_bytes())]
+    read_back = [tx for where in cycle.published for tx in _sepa_transactions(Path(where).read_bytes())]
     expected = sorted(
         (
             f"{r['amount_cents'] / 100:.2f}",
