@@ -69,6 +69,25 @@ def seed_tariff(**rules: object) -> ContractTariff:
     return ContractTariff(seed_002_grid(), CotisationRules.psc(evin_reference_group="A1", **rules))
 
 
+def affiliated_with_mandate(backend: Backend) -> tuple[Services, str]:
+    """Benoît, affiliated through the journey with his RIB: his SEPA mandate is signed and active."""
+    svc = backend.services()
+    actor = set_up_psc(svc)
+    set_tariff(svc, seed_tariff())
+    form = mg.CompleteAffiliationForm(
+        regime="general",
+        household=HOUSEHOLD_TWINS,
+        level=1,
+        personal=PERSONAL,
+        beneficiaries=(spouse_form(), *TWINS),
+        contact=CONTACT,
+        bank=BANK,
+    )
+    aff_id = mg.complete_affiliation(svc, actor, "MENJ2026", "A1", form).affiliation_id
+    mg.accept_affiliation(svc, aff_id)
+    return svc, aff_id
+
+
 def snapshot(backend: Backend, aff_id: str) -> tuple[object, ...]:
     """Everything the command may change."""
     with backend.uow() as uow:
@@ -158,20 +177,7 @@ def test_the_employer_space_signs_with_the_account_as_for_a_complete_affiliation
 
 
 def test_no_mandate_asked_when_one_is_active_and_a_new_iban_amends_it(backend: Backend) -> None:
-    svc = backend.services()
-    actor = set_up_psc(svc)
-    set_tariff(svc, seed_tariff())
-    form = mg.CompleteAffiliationForm(
-        regime="general",
-        household=HOUSEHOLD_TWINS,
-        level=1,
-        personal=PERSONAL,
-        beneficiaries=(spouse_form(), *TWINS),
-        contact=CONTACT,
-        bank=BANK,
-    )
-    aff_id = mg.complete_affiliation(svc, actor, "MENJ2026", "A1", form).affiliation_id
-    mg.accept_affiliation(svc, aff_id)
+    svc, aff_id = affiliated_with_mandate(backend)
     with backend.uow() as uow:
         signed = uow.mandates.active_for([aff_id])[aff_id].mandate
     add(svc, aff_id)  # no bank details: the mandate signed at affiliation collects the child
@@ -248,20 +254,7 @@ def test_when_the_engine_cannot_price_the_grid_list_price_decides(backend: Backe
 
 
 def test_a_lapsed_mandate_does_not_count_a_new_one_is_signed(backend: Backend) -> None:
-    svc = backend.services()
-    actor = set_up_psc(svc)
-    set_tariff(svc, seed_tariff())
-    form = mg.CompleteAffiliationForm(
-        regime="general",
-        household=HOUSEHOLD_TWINS,
-        level=1,
-        personal=PERSONAL,
-        beneficiaries=(spouse_form(), *TWINS),
-        contact=CONTACT,
-        bank=BANK,
-    )
-    aff_id = mg.complete_affiliation(svc, actor, "MENJ2026", "A1", form).affiliation_id
-    mg.accept_affiliation(svc, aff_id)
+    svc, aff_id = affiliated_with_mandate(backend)
     with backend.uow() as uow:
         signed = uow.mandates.active_for([aff_id])[aff_id].mandate
     backend.clock.set(dt.datetime.combine(signed.lapses_on(), dt.time(9), tzinfo=dt.UTC))  # 36 months unused
