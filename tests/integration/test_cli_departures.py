@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from mutuelle_adapters.bootstrap import build_app
+from mutuelle_adapters.bootstrap import App, build_app
 from mutuelle_adapters.cli import main
 from mutuelle_adapters.cli.demo import EXPECTED_MESSAGES
 from mutuelle_adapters.memory.fakes import PredictableTokens
@@ -39,27 +39,34 @@ def run(args: list[str], *, code: int = 0) -> Result:
     return result
 
 
-@pytest.fixture
-def affiliated(tmp_path: Path) -> tuple[str, str]:
-    """The PSC contract of the demo, its correspondent, and an agent affiliated with a spouse and twins."""
-    url = sqlite_url(tmp_path / "cli.db")
+def with_correspondent(url: str) -> tuple[App, str]:
+    """A migrated database with the demo's PSC contract and its activated principal correspondent:
+    the app (to dispose of) and the correspondent's id."""
     run(["db", "upgrade", "--database", url])
     run(["contract", "setup", str(SETUP), "--database", url])
     tokens = PredictableTokens("cli")
     app = build_app(database_url=url, tokens=tokens)
+    actor = bo.create_principal_correspondent(
+        app.services,
+        bo.PrincipalSetup(
+            employer_id="emp-menj",
+            login=LOGIN,
+            birth_name="Bernard",
+            first_names="Sophie",
+            email="sophie.bernard@menj.example",
+            contracts=("MENJ2026",),
+        ),
+    ).correspondent_id
+    es.activate_correspondent(app.services, tokens.issued[-1], "correct horse 42 battery")
+    return app, actor
+
+
+@pytest.fixture
+def affiliated(tmp_path: Path) -> tuple[str, str]:
+    """The PSC contract of the demo, its correspondent, and an agent affiliated with a spouse and twins."""
+    url = sqlite_url(tmp_path / "cli.db")
+    app, actor = with_correspondent(url)
     try:
-        actor = bo.create_principal_correspondent(
-            app.services,
-            bo.PrincipalSetup(
-                employer_id="emp-menj",
-                login=LOGIN,
-                birth_name="Bernard",
-                first_names="Sophie",
-                email="sophie.bernard@menj.example",
-                contracts=("MENJ2026",),
-            ),
-        ).correspondent_id
-        es.activate_correspondent(app.services, tokens.issued[-1], "correct horse 42 battery")
         form = mg.CompleteAffiliationForm(
             regime="general",
             household=HOUSEHOLD_TWINS,
@@ -165,23 +172,8 @@ def test_beneficiary_radiate(affiliated: tuple[str, str]) -> None:
 
 def test_a_child_debited_from_a_member_without_mandate_needs_her_iban(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path / "cli.db")
-    run(["db", "upgrade", "--database", url])
-    run(["contract", "setup", str(SETUP), "--database", url])
-    tokens = PredictableTokens("cli")
-    app = build_app(database_url=url, tokens=tokens)
+    app, actor = with_correspondent(url)
     try:
-        actor = bo.create_principal_correspondent(
-            app.services,
-            bo.PrincipalSetup(
-                employer_id="emp-menj",
-                login=LOGIN,
-                birth_name="Bernard",
-                first_names="Sophie",
-                email="sophie.bernard@menj.example",
-                contracts=("MENJ2026",),
-            ),
-        ).correspondent_id
-        es.activate_correspondent(app.services, tokens.issued[-1], "correct horse 42 battery")
         invited = inv.invite_employee(
             app.services,
             actor,
