@@ -70,6 +70,7 @@ __all__ = [
     "PricedPage",
     "bill",
     "priced_pages",
+    "priced_rows",
     "set_tariff",
     "snapshots_for",
 ]
@@ -359,6 +360,32 @@ def _price(member: BillableAffiliation, pricing: ContractPricing, month: Month) 
             member_total += cents
     specs = tuple(cast(_Spec, tuple(row)) for row in rows.values())
     return specs, employer_total, member_total
+
+
+LineKey = tuple[str, int, str, str]
+"""The key of a cotisation line within an affiliation and month: ``(person_id, product, payer, channel)``."""
+
+
+def priced_rows(
+    member: BillableAffiliation, pricing: ContractPricing, month: Month
+) -> dict[LineKey, tuple[str, int]]:
+    """What the billing run would bill ``member`` for ``month`` now: ``(category, cents)`` per line key.
+
+    The same pricing and the same merge by key as the monthly run (a key in two covers of the
+    month is one line, the sum of both); empty when nothing is billed. The regularisation
+    (:mod:`~mutuelle_core.cotisations.regularisation`) compares it with what was billed.
+
+    Raises:
+        DomainError: what :func:`snapshots_for` and the engine raise.
+    """
+    priced = _price(member, pricing, month)
+    if priced is None:
+        return {}
+    ids = [member.member_id, *(p.person_id for p in member.beneficiaries)]
+    out: dict[LineKey, tuple[str, int]] = {}
+    for person, product, payer, channel, category, cents in priced[0]:
+        out[(ids[person], product, payer, channel)] = (category, cents)
+    return out
 
 
 def _bill_one(
