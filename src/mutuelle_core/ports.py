@@ -38,7 +38,13 @@ from mutuelle_core.cotisations.account_records import (
 )
 from mutuelle_core.cotisations.mandates import DirectDebitInstruction
 from mutuelle_core.cotisations.payments import Ledger
-from mutuelle_core.cotisations.records import BillableAffiliation, BillingRun, ContractTariff, Row
+from mutuelle_core.cotisations.records import (
+    BillableAffiliation,
+    BillingRun,
+    ContractTariff,
+    RegularisationRun,
+    Row,
+)
 from mutuelle_core.designation.designation import Designation
 from mutuelle_core.events import DomainEvent
 from mutuelle_core.masking import mask_email
@@ -415,6 +421,17 @@ class AffiliationRepository(Protocol):
         """
         ...
 
+    def changed_since(
+        self, since: dt.datetime, cursor: str | None, limit: int
+    ) -> Sequence[BillableAffiliation]:
+        """The next page of affiliations (any status, all contracts) stored at or after ``since``.
+
+        The adapter stamps each affiliation with the unit of work's clock whenever it is added or
+        updated (persistence metadata, like ``version``). Keyset pagination by ``affiliation_id``
+        after ``cursor``, at most ``limit``; lean projections as :meth:`billable_after`'s.
+        """
+        ...
+
 
 class TariffRepository(Protocol):
     """Each contract's tariff grid and cotisation rules (one :class:`ContractTariff` per contract)."""
@@ -488,6 +505,48 @@ class CotisationRepository(Protocol):
 
     def latest_run(self, month: str) -> BillingRun | None:
         """The month's most recent billing run, or ``None``."""
+        ...
+
+    def billed_months(self, up_to: str) -> Sequence[str]:
+        """The months up to ``up_to`` (included) that have a finished billing run, in order."""
+        ...
+
+    def earliest_run_start(self) -> dt.datetime | None:
+        """When the first billing run of any month started, or ``None`` when nothing was billed."""
+        ...
+
+    def add_to_schedule_lines(self, rows: Sequence[Row]) -> None:
+        """Add each row's ``amount_cents`` to its schedule line ``(affiliation_id, month, payer)``,
+        creating it (with the row's ``due_date``, ``payer_id``...) if there is none; written at once."""
+        ...
+
+    def add_regularisation_lines(self, rows: Sequence[Row]) -> None:
+        """Store new regularisation lines: rows with the keys of a cotisation line plus ``billed_in``
+        (the month of the run that wrote them); unique per ``(affiliation_id, month, person_id,
+        product, payer, channel, run_id)``, amounts signed."""
+        ...
+
+    def regularisation_lines_for(self, affiliation_id: str, month: str | None = None) -> Sequence[Row]:
+        """An affiliation's regularisation lines (of one regularised month, or all), by month, then
+        key, then run."""
+        ...
+
+    def regularisation_totals(self, billed_in: str) -> Sequence[Row]:
+        """The regularisation lines written in the runs of ``billed_in`` summed per ``contract_number,
+        month, payer, channel, product, category``: rows with those keys, ``members`` (distinct) and
+        ``amount_cents``, in that order."""
+        ...
+
+    def latest_regularisation_run(self, month: str | None = None) -> RegularisationRun | None:
+        """The most recent regularisation run of ``month`` (of any month when ``None``), or ``None``."""
+        ...
+
+    def add_regularisation_run(self, run: RegularisationRun) -> RegularisationRun:
+        """Store a new regularisation run; returns it with version 1."""
+        ...
+
+    def update_regularisation_run(self, run: RegularisationRun) -> RegularisationRun:
+        """Store a changed regularisation run if nobody changed it since loaded; returns its new version."""
         ...
 
     def add_run(self, run: BillingRun) -> BillingRun:

@@ -6,10 +6,17 @@ primary key does (at the write, or at commit when another unit of work committed
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection, Sequence
 
 from mutuelle_adapters.memory.store import MemoryUnitOfWork, Table
-from mutuelle_core.cotisations.records import BillingRun, ContractTariff, Row
+from mutuelle_core.cotisations.records import (
+    BillingRun,
+    BillingRunStatus,
+    ContractTariff,
+    RegularisationRun,
+    Row,
+)
 
 __all__ = ["MemoryCotisations", "MemoryTariffs"]
 
@@ -50,6 +57,10 @@ class MemoryCotisations:
         self._schedule: Table[Row] = Table(uow, "schedule_lines", "échéance")
         self._employer_dues: Table[Row] = Table(uow, "employer_dues", "échéance employeur")
         self._runs: Table[BillingRun] = Table(uow, "billing_runs", "facturation")
+        self._regularisations: Table[Row] = Table(uow, "regularisation_lines", "ligne de régularisation")
+        self._regularisation_runs: Table[RegularisationRun] = Table(
+            uow, "regularisation_runs", "régularisation"
+        )
 
     def billed_among(self, month: str, affiliation_ids: Collection[str]) -> set[str]:
         """See :class:`mutuelle_core.ports.CotisationRepository`."""
@@ -123,3 +134,70 @@ class MemoryCotisations:
     def update_run(self, run: BillingRun) -> BillingRun:
         """See :class:`mutuelle_core.ports.CotisationRepository`."""
         return self._runs.replace(run.run_id, run)
+
+    def billed_months(self, up_to: str) -> Sequence[str]:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        return sorted(
+            {r.month for r in self._runs.values() if r.status is BillingRunStatus.DONE and r.month <= up_to}
+        )
+
+    def earliest_run_start(self) -> dt.datetime | None:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        return min((r.started_at for r in self._runs.values()), default=None)
+
+    def add_to_schedule_lines(self, rows: Sequence[Row]) -> None:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        for row in rows:
+            key = f"{row['affiliation_id']}|{row['month']}|{row['payer']}"
+            found = self._schedule.find(key)
+            if found is None:
+                self._schedule.put(key, dict(row))
+            else:
+                total = found["amount_cents"] + row["amount_cents"]
+                self._schedule.put(key, {**found, "amount_cents": total, "run_id": row["run_id"]})
+
+    def add_regularisation_lines(self, rows: Sequence[Row]) -> None:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        for row in rows:
+            self._regularisations.insert(f"{_line_key(row)}|{row['run_id']}", dict(row))
+
+    def regularisation_lines_for(self, affiliation_id: str, month: str | None = None) -> Sequence[Row]:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        found = [
+            r
+            for r in self._regularisations.values()
+            if r["affiliation_id"] == affiliation_id and (month is None or r["month"] == month)
+        ]
+        return sorted(
+            found,
+            key=lambda r: (r["month"], r["person_id"], r["product"], r["payer"], r["channel"], r["run_id"]),
+        )
+
+    def regularisation_totals(self, billed_in: str) -> Sequence[Row]:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        keys = ("contract_number", "month", "payer", "channel", "product", "category")
+        totals: dict[tuple[object, ...], tuple[set[str], int]] = {}
+        for row in self._regularisations.values():
+            if row["billed_in"] != billed_in:
+                continue
+            k = tuple(row[name] for name in keys)
+            members, cents = totals.get(k, (set(), 0))
+            members.add(row["member_id"])
+            totals[k] = (members, cents + row["amount_cents"])
+        return [
+            {**dict(zip(keys, k, strict=True)), "members": len(members), "amount_cents": cents}
+            for k, (members, cents) in sorted(totals.items(), key=lambda item: tuple(map(str, item[0])))
+        ]
+
+    def latest_regularisation_run(self, month: str | None = None) -> RegularisationRun | None:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        runs = [r for r in self._regularisation_runs.values() if month is None or r.month == month]
+        return max(runs, key=lambda r: (r.started_at, r.run_id)) if runs else None
+
+    def add_regularisation_run(self, run: RegularisationRun) -> RegularisationRun:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        return self._regularisation_runs.insert(run.run_id, run)
+
+    def update_regularisation_run(self, run: RegularisationRun) -> RegularisationRun:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        return self._regularisation_runs.replace(run.run_id, run)

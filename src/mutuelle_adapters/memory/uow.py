@@ -131,6 +131,8 @@ class MemoryAffiliations:
 
     def __init__(self, uow: MemoryUnitOfWork) -> None:
         self._t: Table[Affiliation] = Table(uow, "affiliations", "dossier")
+        self._changed: Table[dt.datetime] = Table(uow, "affiliation_changes", "dossier")
+        self._clock = uow.db.clock
 
     def find(self, affiliation_id: str) -> Affiliation | None:
         """See :class:`mutuelle_core.ports.AffiliationRepository`."""
@@ -142,16 +144,34 @@ class MemoryAffiliations:
 
     def add(self, affiliation: Affiliation) -> Affiliation:
         """See :class:`mutuelle_core.ports.AffiliationRepository`."""
-        return self._t.insert(affiliation.affiliation_id, affiliation)
+        stored = self._t.insert(affiliation.affiliation_id, affiliation)
+        self._changed.put(affiliation.affiliation_id, self._clock.now())
+        return stored
 
     def add_many(self, affiliations: Sequence[Affiliation]) -> None:
         """See :class:`mutuelle_core.ports.AffiliationRepository`."""
+        now = self._clock.now()
         for a in affiliations:
             self._t.insert(a.affiliation_id, a)
+            self._changed.put(a.affiliation_id, now)
 
     def update(self, affiliation: Affiliation) -> Affiliation:
         """See :class:`mutuelle_core.ports.AffiliationRepository`."""
-        return self._t.replace(affiliation.affiliation_id, affiliation)
+        stored = self._t.replace(affiliation.affiliation_id, affiliation)
+        self._changed.put(affiliation.affiliation_id, self._clock.now())
+        return stored
+
+    def changed_since(
+        self, since: dt.datetime, cursor: str | None, limit: int
+    ) -> Sequence[BillableAffiliation]:
+        """See :class:`mutuelle_core.ports.AffiliationRepository`."""
+        changed = self._changed.rows
+        keys = sorted(
+            k
+            for k, at in changed.items()
+            if at >= since and (cursor is None or k > cursor) and k in self._t.rows
+        )
+        return [BillableAffiliation.of(self._t.rows[k]) for k in keys[:limit]]
 
     def find_by_link(self, token_hash: str) -> Affiliation | None:
         """See :class:`mutuelle_core.ports.AffiliationRepository`."""

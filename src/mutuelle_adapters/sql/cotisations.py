@@ -38,6 +38,7 @@ from mutuelle_core.cotisations.records import (
     BillingRun,
     BillingRunStatus,
     ContractTariff,
+    RegularisationRun,
     Row,
 )
 from mutuelle_core.cotisations.rules import CotisationRules
@@ -58,6 +59,7 @@ __all__ = [
     "billable_page",
     "bulk_insert",
     "forget_read_ahead",
+    "projections_of",
 ]
 
 _BILLABLE = sorted(s.value for s in BILLABLE_STATUSES)
@@ -271,7 +273,9 @@ def _rows_read_ahead(conn: Connection, cursor: str | None, limit: int) -> Sequen
         return None
 
 
-def _project(rows: Sequence[Any], out: list[BillableAffiliation]) -> None:
+def _project(
+    rows: Sequence[Any], out: list[BillableAffiliation], statuses: Collection[str] = _BILLABLE_SET
+) -> None:
     append, loads, date = out.append, json.loads, _date
     for row in rows:
         (
@@ -290,7 +294,7 @@ def _project(rows: Sequence[Any], out: list[BillableAffiliation]) -> None:
             cont_start,
             cont_end,
         ) = row
-        if status not in _BILLABLE_SET:
+        if status not in statuses:
             continue
         append(
             BillableAffiliation(
@@ -309,6 +313,27 @@ def _project(rows: Sequence[Any], out: list[BillableAffiliation]) -> None:
                 None if cont_start is None else _range(cont_start, cont_end),
             )
         )
+
+
+_EVERY_STATUS = frozenset(_STATUS)
+
+
+def projections_of(conn: Connection, affiliation_ids: Sequence[str]) -> list[BillableAffiliation]:
+    """The lean projections of these affiliations (any status), by id: the billing run's narrow
+    ``SELECT`` (see :func:`billable_page`), filtered on the ids instead of a keyset page."""
+    out: list[BillableAffiliation] = []
+    dialect = conn.dialect.name
+    select_ = _SQLITE_PAGE if dialect == "sqlite" else _POSTGRES_PAGE
+    mark = "?" if dialect == "sqlite" else "%s"
+    ids = sorted(affiliation_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        # the statement is built from constants and placeholders only: the ids are bound
+        query = (
+            f"{select_} WHERE affiliation_id IN ({', '.join([mark] * len(chunk))}) ORDER BY affiliation_id"
+        )
+        _project(conn.exec_driver_sql(query, tuple(chunk)).fetchall(), out, _EVERY_STATUS)
+    return out
 
 
 WRITE_BEHIND_ROWS = 100
@@ -514,6 +539,20 @@ def _run_row(run: BillingRun) -> dict[str, Any]:
     }
 
 
+def _regularisation_run_row(run: RegularisationRun) -> dict[str, Any]:
+    row = attrs.asdict(run, recurse=False)
+    row["status"] = run.status.value
+    return row
+
+
+def _regularisation_run(row: Any) -> RegularisationRun:
+    values = dict(row)
+    values["status"] = BillingRunStatus(values["status"])
+    for name in ("since", "started_at", "finished_at"):
+        values[name] = _utc(values[name])
+    return RegularisationRun(**values)
+
+
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:
     if moment is None:
         return None
@@ -645,4 +684,109 @@ class SqlCotisations(_Repo):
         )
         if done.rowcount != 1:
             raise CONCURRENCY_CONFLICT(None, what=f"facturation {run.run_id}")
+        return stored
+
+    def billed_months(self, up_to: str) -> Sequence[str]:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        c = t.billing_runs.c
+        query = (
+            select(c.month)
+            .distinct()
+            .where(c.status == BillingRunStatus.DONE.value, c.month <= up_to)
+            .order_by(c.month)
+        )
+        return [r[0] for r in self.conn.execute(query)]
+
+    def earliest_run_start(self) -> dt.datetime | None:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        return _utc(self.conn.execute(select(func.min(t.billing_runs.c.started_at))).scalar_one())
+
+    def add_to_schedule_lines(self, rows: Sequence[Row]) -> None:
+        """See :class:`mutuelle_core.ports.CotisationRepository` (one ``INSERT ... ON CONFLICT``)."""
+        if not rows:
+            return
+        table = t.schedule_lines
+        merged: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for row in rows:
+            key = (row["affiliation_id"], row["month"], row["payer"])
+            before = merged.get(key)
+            merged[key] = (
+                dict(row)
+                if before is None
+                else {**row, "amount_cents": before["amount_cents"] + row["amount_cents"]}
+            )
+        dialect = self.conn.dialect.name
+        statement = (sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)).values(
+            list(merged.values())
+        )
+        self.conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[table.c.affiliation_id, table.c.month, table.c.payer],
+                set_={
+                    "amount_cents": table.c.amount_cents + statement.excluded.amount_cents,
+                    "run_id": statement.excluded.run_id,
+                },
+            )
+        )
+
+    def add_regularisation_lines(self, rows: Sequence[Row]) -> None:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        if rows:
+            self.conn.execute(insert(t.regularisation_lines), [dict(r) for r in rows])
+
+    def regularisation_lines_for(self, affiliation_id: str, month: str | None = None) -> Sequence[Row]:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        c = t.regularisation_lines.c
+        query = select(t.regularisation_lines).where(c.affiliation_id == affiliation_id)
+        if month is not None:
+            query = query.where(c.month == month)
+        order = (c.month, c.person_id, c.product, c.payer, c.channel, c.run_id)
+        return [dict(r) for r in self.conn.execute(query.order_by(*order)).mappings()]
+
+    def regularisation_totals(self, billed_in: str) -> Sequence[Row]:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        c = t.regularisation_lines.c
+        keys = (c.contract_number, c.month, c.payer, c.channel, c.product, c.category)
+        rows = self.conn.execute(
+            select(
+                *keys,
+                func.count(func.distinct(c.member_id)).label("members"),
+                func.sum(c.amount_cents).label("amount_cents"),
+            )
+            .where(c.billed_in == billed_in)
+            .group_by(*keys)
+            .order_by(*keys)
+        ).mappings()
+        return [
+            {**dict(r), "members": int(r["members"]), "amount_cents": int(r["amount_cents"])} for r in rows
+        ]
+
+    def latest_regularisation_run(self, month: str | None = None) -> RegularisationRun | None:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        c = t.regularisation_runs.c
+        query = select(t.regularisation_runs)
+        if month is not None:
+            query = query.where(c.month == month)
+        row = self.conn.execute(query.order_by(c.started_at.desc(), c.run_id.desc())).mappings().first()
+        return None if row is None else _regularisation_run(row)
+
+    def add_regularisation_run(self, run: RegularisationRun) -> RegularisationRun:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        stored = attrs.evolve(run, version=1)
+        self.conn.execute(insert(t.regularisation_runs).values(_regularisation_run_row(stored)))
+        return stored
+
+    def update_regularisation_run(self, run: RegularisationRun) -> RegularisationRun:
+        """See :class:`mutuelle_core.ports.CotisationRepository`."""
+        c = t.regularisation_runs.c
+        stored = attrs.evolve(run, version=run.version + 1)
+        values = _regularisation_run_row(stored)
+        del values["run_id"]
+        done = self.conn.execute(
+            update(t.regularisation_runs)
+            .where(and_(c.run_id == run.run_id, c.version == run.version))
+            .values(values)
+        )
+        if done.rowcount != 1:
+            raise CONCURRENCY_CONFLICT(None, what=f"régularisation {run.run_id}")
         return stored

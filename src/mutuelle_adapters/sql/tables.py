@@ -53,6 +53,8 @@ __all__ = [
     "payments",
     "products",
     "reference_counters",
+    "regularisation_lines",
+    "regularisation_runs",
     "schedule_lines",
     "sepa_collections",
 ]
@@ -228,9 +230,11 @@ affiliations = Table(
     Column("departure", JSON),
     Column("continuation", JSON),
     Column("version", Integer, nullable=False),
+    Column("changed_at", Instant, nullable=False),
     Index("ix_affiliations_contract_status", "contract_number", "status"),
     Index("ix_affiliations_contract_person", "contract_number", "person_key"),
     Index("ix_affiliations_status", "status"),
+    Index("ix_affiliations_changed_at", "changed_at"),
 )
 
 affiliation_history = Table(
@@ -384,6 +388,47 @@ employer_dues = Table(
     Column("run_id", String(64), nullable=False),
     PrimaryKeyConstraint("contract_number", "month"),
     Index("ix_employer_dues_due_date", "due_date"),
+)
+
+regularisation_runs = Table(
+    "regularisation_runs",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("month", String(7), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("since", Instant, nullable=False),
+    Column("started_at", Instant, nullable=False),
+    Column("finished_at", Instant),
+    Column("cursor", String(64)),
+    Column("affiliations", Integer, nullable=False),
+    Column("regularised", Integer, nullable=False),
+    Column("lines", Integer, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("added_cents", BigInteger, nullable=False),
+    Column("credited_cents", BigInteger, nullable=False),
+    Column("credit_notes", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_regularisation_runs_month_started", "month", "started_at"),
+    Index("ix_regularisation_runs_started", "started_at"),
+)
+
+regularisation_lines = Table(
+    "regularisation_lines",
+    metadata,
+    Column("affiliation_id", String(64), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("person_id", String(64), nullable=False),
+    Column("product", Integer, nullable=False),
+    Column("payer", String(10), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("billed_in", String(7), nullable=False),
+    Column("contract_number", String(20), nullable=False),
+    Column("member_id", String(64), nullable=False),
+    Column("category", String(20), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    PrimaryKeyConstraint("affiliation_id", "month", "person_id", "product", "payer", "channel", "run_id"),
+    Index("ix_regularisation_lines_billed_in_contract", "billed_in", "contract_number"),
 )
 
 mandates = Table(

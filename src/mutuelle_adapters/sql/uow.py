@@ -32,7 +32,7 @@ from mutuelle_adapters.sql import mapping
 from mutuelle_adapters.sql import tables as t
 from mutuelle_adapters.sql.accounts import SqlAccounts, SqlDunning, SqlMandates
 from mutuelle_adapters.sql.bulk import COPY_MIN_ROWS, DriverInsert, json_text
-from mutuelle_adapters.sql.cotisations import SqlCotisations, SqlTariffs, billable_page
+from mutuelle_adapters.sql.cotisations import SqlCotisations, SqlTariffs, billable_page, projections_of
 from mutuelle_adapters.strong_auth import AuthChallenge
 from mutuelle_core.affiliation.affiliation import Affiliation
 from mutuelle_core.affiliation.transitions import AffiliationStatus
@@ -317,12 +317,10 @@ class SqlAffiliations(_Repo):
 
     def add(self, affiliation: Affiliation) -> Affiliation:
         """See :class:`mutuelle_core.ports.AffiliationRepository`."""
+        row = mapping.affiliation_to_rows(attrs.evolve(affiliation, version=1))
+        row["changed_at"] = self._uow.clock.now()
         self._insert(
-            t.affiliations,
-            t.affiliations.c.affiliation_id,
-            affiliation.affiliation_id,
-            mapping.affiliation_to_rows(attrs.evolve(affiliation, version=1)),
-            "dossier",
+            t.affiliations, t.affiliations.c.affiliation_id, affiliation.affiliation_id, row, "dossier"
         )
         if affiliation.history:
             self.conn.execute(
@@ -337,14 +335,15 @@ class SqlAffiliations(_Repo):
             return
         behind = len(affiliations) >= COPY_MIN_ROWS
         conn = self._uow.bulk_connection if behind else self.conn
-        heads = DriverInsert(conn, t.affiliations, mapping.AFFILIATION_COLUMNS)
+        heads = DriverInsert(conn, t.affiliations, (*mapping.AFFILIATION_COLUMNS, "changed_at"))
         history = DriverInsert(conn, t.affiliation_history, mapping.HISTORY_COLUMNS)
         instant, day = heads.instant, heads.day
+        changed = instant(self._uow.clock.now())
         head_rows, history_rows = [], []
         values, record = mapping.affiliation_values, self._uow._record
         single_entries: dict[int, tuple[Any, ...]] = {}  # a history shared by the batch: converted once
         for a in affiliations:
-            head_rows.append(values(a, instant, day, 1))
+            head_rows.append((*values(a, instant, day, 1), changed))
             entries = a.history
             if len(entries) == 1:
                 row = single_entries.get(id(entries))
@@ -367,6 +366,7 @@ class SqlAffiliations(_Repo):
     def update(self, affiliation: Affiliation) -> Affiliation:
         """See :class:`mutuelle_core.ports.AffiliationRepository` (history is append-only)."""
         row = mapping.affiliation_to_rows(affiliation)
+        row["changed_at"] = self._uow.clock.now()
         version = self._versioned_update(
             t.affiliations, t.affiliations.c.affiliation_id, affiliation.affiliation_id, row, "dossier"
         )
@@ -430,6 +430,17 @@ class SqlAffiliations(_Repo):
     def billable_after(self, cursor: str | None, limit: int) -> Sequence[BillableAffiliation]:
         """See :class:`mutuelle_core.ports.AffiliationRepository` (a narrow projection, no aggregate)."""
         return billable_page(self._uow.bulk_connection, cursor, limit, reader=lambda: self.conn)
+
+    def changed_since(
+        self, since: dt.datetime, cursor: str | None, limit: int
+    ) -> Sequence[BillableAffiliation]:
+        """See :class:`mutuelle_core.ports.AffiliationRepository` (the billing run's projection)."""
+        c = t.affiliations.c
+        query = select(c.affiliation_id).where(c.changed_at >= since)
+        if cursor is not None:
+            query = query.where(c.affiliation_id > cursor)
+        ids = [r[0] for r in self.conn.execute(query.order_by(c.affiliation_id).limit(limit))]
+        return projections_of(self.conn, ids)
 
 
 class SqlDesignations(_Repo):

@@ -33,6 +33,7 @@ _CHANNELS = {
     CollectionChannel.DIRECT_DEBIT.value: "prélèvement",
     CollectionChannel.TRANSFER.value: "virement",
     CollectionChannel.CHEQUE.value: "chèque",
+    CollectionChannel.CREDIT_NOTE.value: "avoir",
 }
 _CATEGORIES = {"insured": "assuré", "spouse": "conjoint", "child": "enfant", "other_adult": "autre adulte"}
 _PRODUCTS = {0: "base", 1: "option 1", 2: "option 2", 3: "option 3"}

@@ -30,6 +30,7 @@ __all__ = [
     "BillingRun",
     "BillingRunStatus",
     "ContractTariff",
+    "RegularisationRun",
     "Row",
 ]
 
@@ -172,4 +173,43 @@ class BillingRun:
     billed: int = 0
     lines: int = 0
     amount_cents: int = 0
+    version: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class RegularisationRun:
+    """One regularisation run of a month (see :mod:`~mutuelle_core.cotisations.regularisation`).
+
+    Attributes:
+        run_id: the run.
+        month: the month whose dues and call carry the regularisations (``billed_in``), ``"YYYY-MM"``.
+        status: running or done (a running one is resumed after its cursor).
+        since: the affiliations read are those changed at or after this instant.
+        started_at: when it started (the next run reads the changes since then).
+        finished_at: when it finished.
+        cursor: the last affiliation id processed and committed, ``None`` at the start.
+        affiliations: changed affiliations read so far.
+        regularised: affiliations given regularisation lines.
+        lines: regularisation lines written.
+        amount_cents: their signed total, in cents.
+        added_cents: added to the payers' dues of the month (positive nets), in cents.
+        credited_cents: given back as credit notes (negative nets), in cents.
+        credit_notes: credit notes recorded (numbers the next one's id).
+        version: optimistic concurrency.
+    """
+
+    run_id: str
+    month: str
+    status: BillingRunStatus
+    since: dt.datetime
+    started_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    cursor: str | None = None
+    affiliations: int = 0
+    regularised: int = 0
+    lines: int = 0
+    amount_cents: int = 0
+    added_cents: int = 0
+    credited_cents: int = 0
+    credit_notes: int = 0
     version: int = 0

@@ -168,6 +168,9 @@ class CollectionChannel(enum.Enum):
     """SEPA direct debit from the payer's account (prélèvement)."""
     CHEQUE = "cheque"
     TRANSFER = "transfer"
+    CREDIT_NOTE = "credit_note"
+    """A credit note (avoir) of a regularisation: what a payer was billed too much, given back on its
+    account as a payment. Never a tariff's channel (the rules refuse it), never imported, never debited."""
 
     @property
     def label(self) -> str:
@@ -180,6 +183,7 @@ _CHANNEL_LABELS = {
     CollectionChannel.DIRECT_DEBIT: message("Prélèvement bancaire"),
     CollectionChannel.CHEQUE: message("Chèque"),
     CollectionChannel.TRANSFER: message("Virement"),
+    CollectionChannel.CREDIT_NOTE: message("Avoir (régularisation)"),
 }
 
 
@@ -374,6 +378,9 @@ class CotisationRules:
             "psc_option_cap": not self.psc_option_cap.is_negative,
             "alsace_moselle_base": self.alsace_moselle_base is None
             or not self.alsace_moselle_base.is_negative,
+            "employer_channel": self.employer_channel is not CollectionChannel.CREDIT_NOTE,
+            "payroll_channel": self.payroll_channel is not CollectionChannel.CREDIT_NOTE,
+            "member_channel": self.member_channel is not CollectionChannel.CREDIT_NOTE,
         }
         found.extend((name, RULES_INVALID(setting=name)) for name, ok in checks.items() if not ok)
         return found
