@@ -208,3 +208,33 @@ def test_credit_note_is_never_a_tariff_channel() -> None:
     with pytest.raises(DomainError):
         CotisationRules.psc(member_channel=CollectionChannel.CREDIT_NOTE)
     assert CollectionChannel.CREDIT_NOTE.label == "Avoir (régularisation)"
+
+
+def test_the_cycle_regularises_after_the_bill_and_the_call_shows_it(backend: Backend) -> None:
+    from mutuelle_core.cotisations.calls import CALL_KIND
+    from mutuelle_core.cotisations.cycle import run_billing_cycle
+
+    _, aff_id = affiliated(backend)
+    svc = backend.services()
+    run_billing_cycle(svc, MAY, None)
+    backend.clock.set(JUNE_1)
+    run_billing_cycle(svc, JUNE, None)
+    with backend.uow() as uow:
+        start = uow.affiliations.get(aff_id).effective_date
+    assert start is not None
+    child = BeneficiaryForm(
+        kind="child", civility="M", birth_name="Dupond", first_names="Hugo", birth_date="02/03/2020"
+    )
+    fam.add_beneficiary(svc, aff_id, fam.NewBeneficiary(form=child, start=start))
+    backend.clock.set(dt.datetime(2026, 7, 1, 8, 0, tzinfo=dt.UTC))
+    cycle = run_billing_cycle(svc, Month(2026, 7), None)
+    assert cycle.regularisation.regularised == 1 and cycle.regularisation.lines > 0
+    [call] = cycle.calls
+    text = call.document.content.decode()
+    assert "Régularisations des mois déjà facturés" in text
+    assert "\n2026-05 ; " in text and "\n2026-06 ; " in text
+    with backend.uow() as uow:
+        docs = [d for d in uow.documents.list_for_owner("MENJ2026") if d.kind == CALL_KIND]
+    assert len(docs) == 3
+    again = run_billing_cycle(svc, Month(2026, 7), None)
+    assert (again.regularisation.lines, again.calls) == (0, ())

@@ -1,6 +1,7 @@
 """``mutuelle bill --month 2026-05``: the monthly billing cycle with a progress bar.
 
-The cycle (:func:`~mutuelle_core.cotisations.cycle.run_billing_cycle`) bills the month, issues the
+The cycle (:func:`~mutuelle_core.cotisations.cycle.run_billing_cycle`) bills the month, regularises
+the months billed before (totals printed: lines, amount added to the dues, credit notes), issues the
 cotisation calls and writes the members' SEPA direct debit files (pain.008) into ``--out``, one per
 collection date; ``--no-collect`` stops after the calls (collect later with ``mutuelle payments
 collect --date``).
@@ -24,6 +25,7 @@ from mutuelle_core.cotisations.records import BILLABLE_STATUSES
 from mutuelle_core.errors import DomainError
 from mutuelle_core.values.bank import BankAccount
 from mutuelle_core.values.dates import Month
+from mutuelle_core.values.money import Money
 
 __all__ = ["bill_command"]
 
@@ -97,6 +99,16 @@ def bill_command(
         f"{report.already_billed} déjà facturée(s), {report.lines} ligne(s), "
         f"{report.amount_cents / 100:.2f} €{' (reprise)' if report.resumed else ''}."
     )
+    reg = cycle.regularisation
+    console.print(
+        f"  régularisations : {reg.affiliations} adhésion(s) modifiée(s) relue(s), {reg.regularised} "
+        f"régularisée(s), {reg.lines} ligne(s), solde {Money.cents(reg.amount_cents).format()} "
+        f"(ajouté aux échéances {Money.cents(reg.added_cents).format()}, "
+        f"{reg.credit_notes} avoir(s) pour {Money.cents(reg.credited_cents).format()})"
+        f"{' (reprise)' if reg.resumed else ''}."
+    )
+    for affiliation_id, code in reg.errors:
+        console.print(f"  non régularisée : {affiliation_id} ({code})")
     for call in cycle.calls:
         console.print(f"  appel de cotisation {call.contract_number} : {call.amount.format()}")
     if not cycle.collected:

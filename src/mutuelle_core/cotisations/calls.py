@@ -8,6 +8,10 @@ number of members. Members paying by direct debit are not sent a call: they are 
 billing of the month (see :mod:`~mutuelle_core.cotisations.collection`) and read the detail in the
 member space.
 
+The call also lists the **regularisations** written in the month (the months billed before, priced
+again after a change: see :mod:`~mutuelle_core.cotisations.regularisation`) as their own lines, per
+regularised month; a contract with regularisations only gets a call too.
+
 Calls are idempotent: a contract that already has its call for the month gets no second one.
 """
 
@@ -63,6 +67,10 @@ def issue_cotisation_calls(svc: Services, month: Month) -> list[CotisationCall]:
         by_contract: dict[str, list[dict[str, object]]] = {}
         for row in totals:
             by_contract.setdefault(str(row["contract_number"]), []).append(dict(row))
+        regularised: dict[str, list[dict[str, object]]] = {}
+        for row in uow.cotisations.regularisation_totals(key):
+            regularised.setdefault(str(row["contract_number"]), []).append(dict(row))
+            by_contract.setdefault(str(row["contract_number"]), [])
         for number, rows in sorted(by_contract.items()):
             filename = _filename(number, month)
             if any(
@@ -102,6 +110,30 @@ def issue_cotisation_calls(svc: Services, month: Month) -> list[CotisationCall]:
                     )
                 )
             lines += ["", f"Total des cotisations du mois : {Money.cents(total).format()}"]
+            if number in regularised:
+                lines += [
+                    "",
+                    "Régularisations des mois déjà facturés (mois ; payeur ; mode de règlement ; garantie ; "
+                    "bénéficiaire ; adhérents ; montant) :",
+                ]
+                net = 0
+                for row in regularised[number]:
+                    cents = int(str(row["amount_cents"]))
+                    net += cents
+                    lines.append(
+                        " ; ".join(
+                            [
+                                str(row["month"]),
+                                _PAYERS.get(str(row["payer"]), str(row["payer"])),
+                                _CHANNELS.get(str(row["channel"]), str(row["channel"])),
+                                _PRODUCTS.get(int(str(row["product"])), str(row["product"])),
+                                _CATEGORIES.get(str(row["category"]), str(row["category"])),
+                                str(row["members"]),
+                                Money.cents(cents).format(),
+                            ]
+                        )
+                    )
+                lines.append(f"Total des régularisations : {Money.cents(net).format()}")
             document = make_document(
                 document_id=svc.ids.new_id(),
                 kind=CALL_KIND,

@@ -1,12 +1,15 @@
 """The monthly billing cycle: bill the month, issue the cotisation calls, collect the direct debits.
 
-:func:`run_billing_cycle` chains the three use cases of a month (issue #6, item 8):
+:func:`run_billing_cycle` chains the use cases of a month (issue #6, item 8):
 
 1. :func:`~mutuelle_core.cotisations.billing.bill`: cotisation lines and schedule lines, page by page,
    resuming an interrupted run of the month;
-2. :func:`~mutuelle_core.cotisations.calls.issue_cotisation_calls`: each contract's call (appel de
-   cotisation) for what its employer owes;
-3. :func:`~mutuelle_core.cotisations.collection.collect_direct_debits`, once per collection date of the
+2. :func:`~mutuelle_core.cotisations.regularisation.regularise`: the months billed before, for the
+   affiliations changed since the previous regularisation (added to this month's dues, or credit
+   notes);
+3. :func:`~mutuelle_core.cotisations.calls.issue_cotisation_calls`: each contract's call (appel de
+   cotisation) for what its employer owes, the month's regularisations as their own lines;
+4. :func:`~mutuelle_core.cotisations.collection.collect_direct_debits`, once per collection date of the
    month (:func:`collection_dates`): the members' pain.008 files.
 
 The members are pre-notified by the billing run (its day, the ``started_at`` of the month's latest run,
@@ -36,6 +39,7 @@ import attrs
 from mutuelle_core.cotisations.billing import BillingProgress, BillingReport, PageSource, bill
 from mutuelle_core.cotisations.calls import CotisationCall, issue_cotisation_calls
 from mutuelle_core.cotisations.collection import MEMBERS_PER_FILE, CollectionReport, collect_direct_debits
+from mutuelle_core.cotisations.regularisation import RegularisationReport, regularise
 from mutuelle_core.cotisations.rules import CollectionChannel, Payer
 from mutuelle_core.cotisations.schedule import PRENOTIFICATION_DAYS
 from mutuelle_core.ports import DirectDebitFiles
@@ -56,6 +60,7 @@ class BillingCycleReport:
     Attributes:
         month: the month.
         billing: what the billing run did.
+        regularisation: what the regularisation of the months billed before did (run after the bill).
         calls: the cotisation calls issued by this cycle (none when every contract had its call).
         collections: one collection per collection date, in date order (empty when the cycle was
             run without collecting).
@@ -64,6 +69,7 @@ class BillingCycleReport:
 
     month: Month
     billing: BillingReport
+    regularisation: RegularisationReport
     calls: tuple[CotisationCall, ...]
     collections: tuple[CollectionReport, ...]
     collected: bool
@@ -158,6 +164,7 @@ def run_billing_cycle(
         DomainError: ``billing.batch_invalid`` for a batch size below 1 (nothing is done).
     """
     billing = bill(svc, month, batch_size=batch_size, progress=progress, pages=pages)
+    regularisation = regularise(svc, month)
     calls = issue_cotisation_calls(svc, month)
     collections: list[CollectionReport] = []
     if files is not None:
@@ -166,6 +173,7 @@ def run_billing_cycle(
     return BillingCycleReport(
         month=month,
         billing=billing,
+        regularisation=regularisation,
         calls=tuple(calls),
         collections=tuple(collections),
         collected=files is not None,
