@@ -466,7 +466,8 @@ class CotisationRepository(Protocol):
     """
 
     def billed_among(self, month: str, affiliation_ids: Collection[str]) -> set[str]:
-        """Among ``affiliation_ids``, those that already have cotisation lines for ``month``."""
+        """Among ``affiliation_ids``, those that already have cotisation lines for ``month``, or
+        regularisation lines of it (a month billed to them by a regularisation is billed)."""
         ...
 
     def add_lines(self, rows: Sequence[Row]) -> None:

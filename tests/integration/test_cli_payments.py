@@ -38,6 +38,11 @@ def test_bill_import_payments_dunning_and_collect(affiliated: tuple[str, str], t
     billed = run(["bill", "--month", f"{Y}-01", "--no-collect", "--database", url])
     assert "1 facturée(s)" in billed.output and "appel de cotisation MENJ2026 : 58,51" in billed.output
     assert "prélèvements non faits (--no-collect)" in billed.output
+    assert (
+        "régularisations : 0 adhésion(s) modifiée(s) relue(s), 0 régularisée(s), 0 ligne(s)" in billed.output
+    )
+    again = run(["regularise", "--month", f"{Y}-01", "--database", url])
+    assert "0 régularisée(s), 0 ligne(s)" in again.output
     bad = tmp_path / "bad.csv"
     bad.write_bytes(
         (

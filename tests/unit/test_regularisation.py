@@ -169,6 +169,9 @@ def test_a_late_affiliation_gets_april_and_may_in_junes_regularisation(backend: 
     settled(backend, aff_id, [APRIL, MAY, JUNE])
     assert report.added_cents == report.amount_cents > 0
     assert regularise(svc, JUNE).lines == 0
+    again = bill(svc, APRIL)  # a later run of April does not bill it a second time
+    assert (again.billed, again.already_billed) == (0, 1)
+    settled(backend, aff_id, [APRIL])
 
 
 def test_a_killed_run_resumes_after_its_cursor(backend: Backend) -> None:

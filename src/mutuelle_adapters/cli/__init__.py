@@ -20,7 +20,7 @@ from rich.table import Table
 
 from mutuelle_adapters.bootstrap import build_app
 from mutuelle_adapters.cli.affiliation import follow_up_command, invite_command, jobs
-from mutuelle_adapters.cli.billing import bill_command
+from mutuelle_adapters.cli.billing import bill_command, regularise_command
 from mutuelle_adapters.cli.departures import beneficiary, departures, radiate_command
 from mutuelle_adapters.cli.identities import check_identities_file
 from mutuelle_adapters.cli.payments import dunning, payments
@@ -182,6 +182,7 @@ main.add_command(invite_command)
 main.add_command(follow_up_command)
 main.add_command(jobs)
 main.add_command(bill_command)
+main.add_command(regularise_command)
 main.add_command(payments)
 main.add_command(dunning)
 main.add_command(radiate_command)

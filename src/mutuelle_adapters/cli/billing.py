@@ -22,12 +22,13 @@ from mutuelle_adapters.sql.database import make_engine, sqlite_url
 from mutuelle_core.cotisations.billing import BillingProgress
 from mutuelle_core.cotisations.cycle import run_billing_cycle
 from mutuelle_core.cotisations.records import BILLABLE_STATUSES
+from mutuelle_core.cotisations.regularisation import RegularisationReport, regularise
 from mutuelle_core.errors import DomainError
 from mutuelle_core.values.bank import BankAccount
 from mutuelle_core.values.dates import Month
 from mutuelle_core.values.money import Money
 
-__all__ = ["bill_command"]
+__all__ = ["bill_command", "regularise_command"]
 
 
 @click.command("bill")
@@ -99,16 +100,7 @@ def bill_command(
         f"{report.already_billed} déjà facturée(s), {report.lines} ligne(s), "
         f"{report.amount_cents / 100:.2f} €{' (reprise)' if report.resumed else ''}."
     )
-    reg = cycle.regularisation
-    console.print(
-        f"  régularisations : {reg.affiliations} adhésion(s) modifiée(s) relue(s), {reg.regularised} "
-        f"régularisée(s), {reg.lines} ligne(s), solde {Money.cents(reg.amount_cents).format()} "
-        f"(ajouté aux échéances {Money.cents(reg.added_cents).format()}, "
-        f"{reg.credit_notes} avoir(s) pour {Money.cents(reg.credited_cents).format()})"
-        f"{' (reprise)' if reg.resumed else ''}."
-    )
-    for affiliation_id, code in reg.errors:
-        console.print(f"  non régularisée : {affiliation_id} ({code})")
+    _print_regularisation(console, cycle.regularisation)
     for call in cycle.calls:
         console.print(f"  appel de cotisation {call.contract_number} : {call.amount.format()}")
     if not cycle.collected:
@@ -128,3 +120,34 @@ def bill_command(
     for affiliation_id, code in report.errors:
         console.print(f"  non facturée : {affiliation_id} ({code})")
     raise SystemExit(1 if report.unbilled else 0)
+
+
+def _print_regularisation(console: Console, reg: RegularisationReport) -> None:
+    console.print(
+        f"  régularisations : {reg.affiliations} adhésion(s) modifiée(s) relue(s), {reg.regularised} "
+        f"régularisée(s), {reg.lines} ligne(s), solde {Money.cents(reg.amount_cents).format()} "
+        f"(ajouté aux échéances {Money.cents(reg.added_cents).format()}, "
+        f"{reg.credit_notes} avoir(s) pour {Money.cents(reg.credited_cents).format()})"
+        f"{' (reprise)' if reg.resumed else ''}."
+    )
+    for affiliation_id, code in reg.errors:
+        console.print(f"  non régularisée : {affiliation_id} ({code})")
+
+
+@click.command("regularise")
+@click.option("--month", "month_text", required=True, help="Mois des échéances régularisées, AAAA-MM.")
+@click.option(
+    "--database", "database_url", envvar="MUTUELLE_DATABASE_URL", default=None, help="URL de la base."
+)
+def regularise_command(month_text: str, database_url: str | None) -> None:
+    """Régularise les mois déjà facturés des adhésions modifiées depuis la régularisation précédente
+    (`mutuelle bill` le fait après la facturation du mois) ; rejouable sans rien ajouter."""
+    console = Console(highlight=False, soft_wrap=True)
+    try:
+        month = Month.parse(month_text)
+    except DomainError as error:
+        raise click.UsageError(str(error)) from error
+    app = build_app(database_url=database_url or sqlite_url("var/mutuelle.db"))
+    report = regularise(app.services, month)
+    _print_regularisation(console, report)
+    raise SystemExit(1 if report.unpriced else 0)

@@ -160,6 +160,7 @@ class MemoryCotisations:
         """See :class:`mutuelle_core.ports.CotisationRepository`."""
         for row in rows:
             self._regularisations.insert(f"{_line_key(row)}|{row['run_id']}", dict(row))
+            self._billed.put(f"{row['month']}|{row['affiliation_id']}", True)
 
     def regularisation_lines_for(self, affiliation_id: str, month: str | None = None) -> Sequence[Row]:
         """See :class:`mutuelle_core.ports.CotisationRepository`."""

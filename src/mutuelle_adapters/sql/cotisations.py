@@ -582,15 +582,17 @@ class SqlCotisations(_Repo):
 
     def billed_among(self, month: str, affiliation_ids: Collection[str]) -> set[str]:
         """See :class:`mutuelle_core.ports.CotisationRepository`."""
-        c = t.cotisation_lines.c
+        c, r = t.cotisation_lines.c, t.regularisation_lines.c
         ids = list(affiliation_ids)
         found: set[str] = set()
         for start in range(0, len(ids), 1000):
             chunk = ids[start : start + 1000]
             rows = self.conn.execute(
-                select(c.affiliation_id).distinct().where(c.month == month, c.affiliation_id.in_(chunk))
+                select(c.affiliation_id)
+                .where(c.month == month, c.affiliation_id.in_(chunk))
+                .union(select(r.affiliation_id).where(r.month == month, r.affiliation_id.in_(chunk)))
             )
-            found.update(r[0] for r in rows)
+            found.update(row[0] for row in rows)
         return found
 
     def add_lines(self, rows: Sequence[Row]) -> None:
