@@ -169,6 +169,7 @@ def _rows(start: int, count: int, rng: random.Random) -> list[dict[str, Any]]:
                 "person_key": aff_id,
                 "invited_at": NOW,
                 "last_activity_at": NOW,
+                "changed_at": NOW,
                 "reminders": 0,
                 "journey": _journey(rng),
                 "enrolment": "complete",
