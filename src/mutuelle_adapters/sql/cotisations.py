@@ -55,7 +55,7 @@ __all__ = [
     "WRITE_BEHIND_ROWS",
     "SqlCotisations",
     "SqlTariffs",
-    "add_to_employer_dues",
+    "add_amounts",
     "billable_page",
     "bulk_insert",
     "forget_read_ahead",
@@ -440,31 +440,45 @@ def _copy_text(values: list[tuple[Any, ...]], width: int) -> str | None:
     return text
 
 
-def add_to_employer_dues(conn: Connection, rows: Sequence[Row]) -> None:
-    """Add each row's amount to its contract's due of the month, creating it if needed: one
-    ``INSERT ... ON CONFLICT DO UPDATE`` (SQLite, PostgreSQL) in the connection's transaction."""
-    table = t.employer_dues
+def add_amounts(conn: Connection, table: Table, key: Sequence[str], rows: Sequence[Row]) -> None:
+    """Add each row's ``amount_cents`` to the row of ``table`` with the same ``key`` columns, creating it
+    from the row when there is none (its ``run_id`` then records the last run that added to it): one
+    ``INSERT ... ON CONFLICT (key) DO UPDATE`` on SQLite or PostgreSQL, in the connection's transaction.
+    Rows of the same key are summed first (``ON CONFLICT`` updates a row once per statement).
+
+    Raises:
+        ValueError: on another database (the adapter supports SQLite and PostgreSQL).
+    """
+    if not rows:
+        return
     dialect = conn.dialect.name
-    if dialect not in ("sqlite", "postgresql"):  # pragma: no cover - the two supported databases
-        raise NotImplementedError(dialect)
-    merged: dict[tuple[str, str], dict[str, Any]] = {}  # one row per key: ON CONFLICT updates a row once
+    if dialect not in ("sqlite", "postgresql"):
+        raise ValueError(f"base de données non prise en charge : {dialect}")
+    merged: dict[tuple[object, ...], dict[str, Any]] = {}
     for row in rows:
-        key = (row["contract_number"], row["month"])
-        if key in merged:
-            merged[key] = {**row, "amount_cents": merged[key]["amount_cents"] + row["amount_cents"]}
-        else:
-            merged[key] = dict(row)
-    values = list(merged.values())
-    statement = (sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)).values(values)
+        at = tuple(row[name] for name in key)
+        before = merged.get(at)
+        merged[at] = (
+            dict(row)
+            if before is None
+            else {**row, "amount_cents": before["amount_cents"] + row["amount_cents"]}
+        )
+    statement = (sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)).values(
+        list(merged.values())
+    )
     conn.execute(
         statement.on_conflict_do_update(
-            index_elements=[table.c.contract_number, table.c.month],
+            index_elements=[table.c[name] for name in key],
             set_={
                 "amount_cents": table.c.amount_cents + statement.excluded.amount_cents,
                 "run_id": statement.excluded.run_id,
             },
         )
     )
+
+
+_EMPLOYER_DUE_KEY = ("contract_number", "month")
+_SCHEDULE_KEY = ("affiliation_id", "month", "payer")
 
 
 class _Repo:
@@ -620,10 +634,10 @@ class SqlCotisations(_Repo):
             return
         batch = [dict(r) for r in rows]
         if not self._uow.writing_behind:
-            add_to_employer_dues(self.conn, batch)
+            add_amounts(self.conn, t.employer_dues, _EMPLOYER_DUE_KEY, batch)
             return
         conn = self._uow.bulk_connection
-        self._uow.write_behind(lambda: add_to_employer_dues(conn, batch))
+        self._uow.write_behind(lambda: add_amounts(conn, t.employer_dues, _EMPLOYER_DUE_KEY, batch))
 
     def employer_dues(self, contract_number: str, month: str | None = None) -> Sequence[Row]:
         """See :class:`mutuelle_core.ports.CotisationRepository`."""
@@ -705,31 +719,7 @@ class SqlCotisations(_Repo):
 
     def add_to_schedule_lines(self, rows: Sequence[Row]) -> None:
         """See :class:`mutuelle_core.ports.CotisationRepository` (one ``INSERT ... ON CONFLICT``)."""
-        if not rows:
-            return
-        table = t.schedule_lines
-        merged: dict[tuple[str, str, str], dict[str, Any]] = {}
-        for row in rows:
-            key = (row["affiliation_id"], row["month"], row["payer"])
-            before = merged.get(key)
-            merged[key] = (
-                dict(row)
-                if before is None
-                else {**row, "amount_cents": before["amount_cents"] + row["amount_cents"]}
-            )
-        dialect = self.conn.dialect.name
-        statement = (sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)).values(
-            list(merged.values())
-        )
-        self.conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=[table.c.affiliation_id, table.c.month, table.c.payer],
-                set_={
-                    "amount_cents": table.c.amount_cents + statement.excluded.amount_cents,
-                    "run_id": statement.excluded.run_id,
-                },
-            )
-        )
+        add_amounts(self.conn, t.schedule_lines, _SCHEDULE_KEY, rows)
 
     def add_regularisation_lines(self, rows: Sequence[Row]) -> None:
         """See :class:`mutuelle_core.ports.CotisationRepository`."""
