@@ -12,6 +12,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -80,24 +81,31 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_engine() -> Iterator[Engine]:
+@contextmanager
+def scratch_postgres(prefix: str = "mutuelle_test") -> Iterator[Engine]:
+    """An engine on a new, empty PostgreSQL database (no schema), dropped afterwards; skips the test
+    without ``MUTUELLE_TEST_POSTGRES_URL``."""
     if not POSTGRES_URL:
         pytest.skip("MUTUELLE_TEST_POSTGRES_URL is not set")
     admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"mutuelle_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
+    engine = make_engine(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
     try:
-        upgrade(engine)
         yield engine
     finally:
         engine.dispose()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_engine() -> Iterator[Engine]:
+    with scratch_postgres() as engine:
+        upgrade(engine)
+        yield engine
 
 
 def _sql_failure_injector(armed: set[str]) -> Callable[..., None]:

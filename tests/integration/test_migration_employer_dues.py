@@ -4,15 +4,13 @@ contract and month) and back, on a SQLite file and on PostgreSQL, with data in t
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
 from alembic import command
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 
 from mutuelle_adapters.sql.database import alembic_config, make_engine, sqlite_url, upgrade
-from tests.conftest import POSTGRES_URL
+from tests.conftest import scratch_postgres
 
 D = dt.date
 
@@ -113,17 +111,5 @@ def test_employer_dues_migration_round_trip_on_sqlite(tmp_path: object) -> None:
 
 @pytest.mark.postgres
 def test_employer_dues_migration_round_trip_on_postgres() -> None:
-    if not POSTGRES_URL:
-        pytest.skip("MUTUELLE_TEST_POSTGRES_URL is not set")
-    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"mutuelle_migrate_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
-    try:
+    with scratch_postgres("mutuelle_migrate") as engine:
         _round_trip(engine)
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()

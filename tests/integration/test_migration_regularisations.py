@@ -5,12 +5,10 @@ and their cotisation lines in the tables (nothing else is touched)."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
 from alembic import command
 from sqlalchemy import Engine, inspect, text, update
-from sqlalchemy.engine import make_url
 
 from mutuelle_adapters.memory.fakes import FixedClock, PredictableTokens, SequentialIds
 from mutuelle_adapters.sql import tables
@@ -18,7 +16,7 @@ from mutuelle_adapters.sql.database import alembic_config, make_engine, sqlite_u
 from mutuelle_adapters.sql.uow import SqlUnitOfWorkFactory
 from mutuelle_core.cotisations.billing import bill
 from mutuelle_core.values.dates import Month
-from tests.conftest import POSTGRES_URL, START, Backend
+from tests.conftest import START, Backend, scratch_postgres
 from tests.unit.test_billing import affiliated
 
 LATER = dt.datetime(2026, 5, 20, 9, 0, tzinfo=dt.UTC)
@@ -74,17 +72,5 @@ def test_regularisations_migration_round_trip_on_sqlite(tmp_path: object) -> Non
 
 @pytest.mark.postgres
 def test_regularisations_migration_round_trip_on_postgres() -> None:
-    if not POSTGRES_URL:
-        pytest.skip("MUTUELLE_TEST_POSTGRES_URL is not set")
-    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"mutuelle_migrate_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
-    try:
+    with scratch_postgres("mutuelle_migrate") as engine:
         _round_trip(engine)
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
