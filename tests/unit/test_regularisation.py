@@ -116,6 +116,42 @@ def test_a_radiation_dated_in_may_credits_june(backend: Backend) -> None:
     assert credit_notes(backend, PayerKey(Payer.MEMBER, member)) == [member_part]
 
 
+def test_a_month_whose_run_was_interrupted_is_regularised_for_what_it_billed(backend: Backend) -> None:
+    """June's run stops after its first page (the radiated member in it); the radiation dated 31 May
+    comes before the run is resumed: the regularisation gives back what June billed her, the resumed
+    run bills the others and not her again."""
+    actor, aff_id = affiliated(backend)
+    others = clone(backend, aff_id, 3)
+    svc = backend.services()
+    bill(svc, MAY)
+    backend.clock.set(JUNE_1)
+
+    def stop(_progress: object) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        bill(svc, JUNE, batch_size=1, progress=stop)
+    with backend.uow() as uow:
+        billed_her = uow.cotisations.lines_for(aff_id, str(JUNE))
+        assert billed_her  # billed by the interrupted run
+        assert not uow.cotisations.lines_for(others[0], str(JUNE))
+        interrupted = uow.cotisations.latest_run(str(JUNE))
+        assert interrupted is not None and interrupted.status is BillingRunStatus.RUNNING
+    backend.clock.advance(days=2)
+    dep.radiate_employee(
+        svc, actor, aff_id, last_day=D(2026, 5, 31), motive="043", employment_start=D(2026, 5, 4)
+    )
+    report = regularise(svc, JUNE)
+    assert report.regularised == 1
+    resumed = bill(svc, JUNE, batch_size=1)
+    assert resumed.resumed and (resumed.affiliations, resumed.billed) == (4, 4)  # counts since the start
+    with backend.uow() as uow:
+        assert uow.cotisations.lines_for(aff_id, str(JUNE)) == billed_her  # not billed twice
+    settled(backend, aff_id, [MAY, JUNE])
+    for other in others:
+        settled(backend, other, [MAY, JUNE])
+
+
 def test_a_child_added_in_june_from_may_is_billed_in_junes_regularisation(backend: Backend) -> None:
     """(b) A child added in June with a start in May: May's child lines are billed in June's
     regularisation, and the member's part is added to the member's due of June."""

@@ -219,7 +219,10 @@ def _regularise_one(
     for row in (*uow.cotisations.lines_for(aff_id), *uow.cotisations.regularisation_lines_for(aff_id)):
         billed.setdefault(row["month"], []).append(row)
     start = None if member.effective_date is None else str(Month.of(member.effective_date))
-    wanted = [m for m in months if m in billed or (start is not None and m >= start)]
+    key = str(month)
+    # the months of finished runs the cover touches, and every month up to ``month`` that has lines for
+    # it: a month whose run is still running (interrupted) counts for the affiliations it has billed
+    wanted = sorted({m for m in months if start is not None and m >= start} | {m for m in billed if m <= key})
     rows: list[Row] = []
     differences: list[Difference] = []
     for m in wanted:
@@ -244,7 +247,6 @@ def _regularise_one(
         )
     if not rows:
         return
-    key = str(month)
     member_net, employer_net = payer_split(differences)
     number = member.contract_number
     if member_net > 0:
@@ -321,8 +323,9 @@ def regularise(
     first run: since the start of the first billing run), page by page in ``affiliation_id`` order,
     one transaction per page with the run's cursor: a run that stops midway is resumed by the next
     call for the same month. For each, every month up to ``month`` with a finished billing run that
-    its cover touches (or that has lines for it) is priced again and compared with what was billed
-    and regularised. Per affiliation and run, a positive net of what the member pays directly is
+    its cover touches, and every month up to ``month`` that has lines for it (a month whose billing
+    run was interrupted included: the affiliations it has billed are compared, the others are left
+    to the resumed run), is priced again and compared with what was billed and regularised. Per affiliation and run, a positive net of what the member pays directly is
     added to the member's due of ``month`` (created at the contract's debit day), a positive net of
     what the employer pays to the contract's employer due of ``month``; a negative net is a credit
     note (:attr:`~mutuelle_core.cotisations.rules.CollectionChannel.CREDIT_NOTE`) on the payer's
