@@ -522,17 +522,23 @@ def priced_pages(
     check_billed: bool,
 ) -> Generator[PricedPage, None, None]:
     """A :data:`PageSource` reading and pricing through a unit of work of its own, one short read
-    transaction per page (an adapter runs it in another process to price while the run writes)."""
+    transaction per page (an adapter runs it in another process to price while the run writes).
+
+    The first pages are smaller (an eighth of ``batch_size``, then doubling up to it): the run, which
+    waits for the first page before it can write anything, gets one sooner.
+    """
     pricer = PagePricer(month, run_id, check_billed=check_billed)
+    size = max(1, batch_size // 8)
     with uow_factory() as uow:
         while True:
-            page = uow.affiliations.billable_after(cursor, batch_size)
+            page = uow.affiliations.billable_after(cursor, size)
             if not page:
                 return
             priced = pricer.price(uow, page)
             uow.rollback()  # end the read transaction: nothing is written here
             yield priced
             cursor = priced.cursor
+            size = min(batch_size, size * 2)
 
 
 def bill(
