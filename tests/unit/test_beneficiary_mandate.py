@@ -22,7 +22,9 @@ from mutuelle_core.affiliation.journey import BeneficiaryForm
 from mutuelle_core.contracts.contract import ProductLevel
 from mutuelle_core.cotisations.billing import bill, set_tariff
 from mutuelle_core.cotisations.collection import collect_direct_debits
+from mutuelle_core.cotisations.cycle import collection_dates
 from mutuelle_core.cotisations.records import ContractTariff
+from mutuelle_core.cotisations.regularisation import regularise
 from mutuelle_core.cotisations.rules import CollectionChannel, CotisationRules
 from mutuelle_core.cotisations.seed002 import seed_002_grid, seed_002_lines
 from mutuelle_core.cotisations.tariff import PersonCategory, TariffGrid
@@ -269,3 +271,28 @@ def test_a_lapsed_mandate_does_not_count_a_new_one_is_signed(backend: Backend) -
         old = uow.mandates.find(str(signed.rum))
     assert renewed.rum != signed.rum and renewed.account.iban == ACCOUNT.iban
     assert old is not None and old.mandate.status.value == "revoked"
+
+
+def test_a_dependant_added_after_the_month_was_billed_is_collected_with_that_month(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """Françoise's base goes through payroll: June's bill debits her nothing. Her child, added after
+    June was billed with cover from her first day, is billed by June's regularisation (May and June)
+    and collected on June's collection date under the mandate she signed."""
+    svc, _actor, aff_id = forced(backend, seed_tariff())
+    bill(svc, Month(2026, 5))
+    backend.clock.set(dt.datetime(2026, 5, 20, 8, tzinfo=dt.UTC))
+    bill(svc, Month(2026, 6))
+    assert collection_dates(svc, Month(2026, 6)) == []
+    with backend.uow() as uow:
+        first_day = uow.affiliations.get(aff_id).effective_date
+    assert first_day is not None
+    fam.add_beneficiary(svc, aff_id, fam.NewBeneficiary(form=HUGO, start=first_day, account=ACCOUNT))
+    report = regularise(svc, Month(2026, 6))
+    assert report.added_cents > 0
+    [date] = collection_dates(svc, Month(2026, 6))
+    files = SepaDirectDebitFiles(
+        tmp_path, creditor=InsurerProfile(), creditor_account=BankAccount.parse("FR7630004000010001234567830")
+    )
+    collected = collect_direct_debits(svc, date, files)
+    assert (collected.debits, collected.amount.to_cents()) == (1, report.added_cents)

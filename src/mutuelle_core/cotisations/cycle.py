@@ -104,8 +104,8 @@ def earliest_collection(due_date: dt.date, notified_on: dt.date, days: int = PRE
 def collection_dates(svc: Services, month: Month) -> list[dt.date]:
     """The collection dates of the members' direct debits of a billed month, in order.
 
-    One per distinct due date of the contracts whose members are billed in ``month`` and pay by
-    direct debit (the contract's ``rules.debit_day`` in the month, as the billing run sets the
+    One per distinct due date of the contracts whose members are billed in ``month`` (lines of the
+    month, or regularisations billed in it) and pay by direct debit (the contract's ``rules.debit_day`` in the month, as the billing run sets the
     schedule's), moved to :func:`earliest_collection` after the day of the month's latest billing
     run (the pre-notification). Empty when the month was never billed.
     """
@@ -117,10 +117,13 @@ def collection_dates(svc: Services, month: Month) -> list[dt.date]:
             return []
         # the collection checks the pre-notification against this very date (the run's UTC day)
         notified_on = run.started_at.date()
+        # the month's own lines, and the regularisations it bills (a member due of the month may exist
+        # only because of them: a dependant added after the month was billed, from an earlier date)
+        rows = [*uow.accounts.month_totals(key), *uow.cotisations.regularisation_totals(key)]
         contracts = sorted(
             {
                 str(row["contract_number"])
-                for row in uow.accounts.month_totals(key)
+                for row in rows
                 if row["payer"] == _MEMBER and row["channel"] == _DIRECT_DEBIT.value
             }
         )
