@@ -287,3 +287,22 @@ def test_members_are_collected_page_by_page_one_file_each_and_a_rerun_collects_n
     assert len(set(e2e)) == 5
     again = collect_direct_debits(svc, D(2026, 6, 5), files(tmp_path), members_per_file=2)
     assert (again.debits, again.records) == (0, ())
+
+
+@pytest.mark.parametrize("per_transaction", [1, 2, 100])
+def test_dunning_gives_the_same_result_whatever_the_payers_per_transaction(
+    backend: Backend, per_transaction: int
+) -> None:
+    _, aff_id = affiliated(backend, 2)
+    clone(backend, aff_id, 3)  # four members and their employer, all unpaid
+    svc = backend.services()
+    bill(svc, Month(2026, 5))
+    first = run_dunning(svc, D(2026, 5, 15), payers_per_transaction=per_transaction)
+    assert (first.payers, first.opened, first.notices) == (5, 5, 5)
+    with backend.uow() as uow:
+        assert len([m for m in uow.outbox.all() if m.template == "dunning_notice"]) == 5
+    again = run_dunning(svc, D(2026, 5, 15), payers_per_transaction=per_transaction)
+    assert (again.payers, again.opened, again.notices) == (5, 0, 0)
+    with pytest.raises(DomainError) as refused:
+        run_dunning(svc, D(2026, 5, 16), payers_per_transaction=0)
+    assert (refused.value.code, refused.value.field) == ("dunning.batch_invalid", "payers_per_transaction")

@@ -1,7 +1,7 @@
 """The daily pré-contentieux job: :func:`run_dunning` opens and moves the dunning of every unpaid due.
 
-For each payer with a due unpaid on ``today`` (or with a dunning still running), in one transaction
-per payer:
+For each payer with a due unpaid on ``today`` (or with a dunning still running), payers in order, a
+hundred per transaction:
 
 1. a due still unpaid ``notice_after_days`` (10) days after its due date gets its dunning, under the
    regime the contract's rules name (``employer_dunning`` for what the employer pays or deducts from
@@ -39,11 +39,12 @@ from mutuelle_core.cotisations.dunning import (
 )
 from mutuelle_core.cotisations.payments import Ledger
 from mutuelle_core.cotisations.rules import Payer
+from mutuelle_core.errors import error_code
 from mutuelle_core.ports import OutgoingMessage, UnitOfWork
 from mutuelle_core.services import Services
 from mutuelle_core.values.identity import Email
 
-__all__ = ["DunningReport", "run_dunning"]
+__all__ = ["DUNNING_BATCH_INVALID", "PAYERS_PER_TRANSACTION", "DunningReport", "run_dunning"]
 
 _SHORTEST_NOTICE = min(p.notice_after_days for p in DUNNING_POLICIES.values())
 
@@ -215,17 +216,43 @@ def _run_payer(
                 report["excludable"] += 1
 
 
-def run_dunning(svc: Services, today: dt.date) -> DunningReport:
+DUNNING_BATCH_INVALID = error_code(
+    "dunning.batch_invalid",
+    "Le nombre de payeurs par transaction doit être un entier positif (reçu : {size}).",
+)
+
+PAYERS_PER_TRANSACTION = 100
+"""Payers moved in one transaction by :func:`run_dunning` unless told (a commit per payer cost more than
+the payer's own work on PostgreSQL)."""
+
+
+def run_dunning(
+    svc: Services, today: dt.date, *, payers_per_transaction: int = PAYERS_PER_TRANSACTION
+) -> DunningReport:
     """Open, move and settle the dunnings of every payer on ``today`` (see the module docstring);
-    idempotent for a given day."""
-    report = {"opened": 0, "notices": 0, "suspended": 0, "terminable": 0, "excludable": 0, "settled": 0}
+    idempotent for a given day.
+
+    Payers are taken in order, ``payers_per_transaction`` per transaction: an error stops the job
+    and rolls back the payers of its transaction only; running the job again for the day finishes
+    the work (each step is applied once).
+
+    Raises:
+        DomainError: ``dunning.batch_invalid`` for ``payers_per_transaction`` below 1.
+    """
+    if payers_per_transaction < 1:
+        raise DUNNING_BATCH_INVALID("payers_per_transaction", size=payers_per_transaction)
     with svc.uow() as uow:
         keys = set(uow.accounts.in_arrears(today - dt.timedelta(days=_SHORTEST_NOTICE)))
         keys.update(uow.dunning.open_payers())
     ordered = sorted(keys, key=lambda k: (k.payer.value, k.payer_id))
     lookups = _Lookups()
-    for key in ordered:
+    report = dict.fromkeys(("opened", "notices", "suspended", "terminable", "excludable", "settled"), 0)
+    for start in range(0, len(ordered), payers_per_transaction):
+        counts = dict.fromkeys(report, 0)  # counted once committed
         with svc.uow() as uow:
-            _run_payer(svc, uow, key, today, report, lookups)
+            for key in ordered[start : start + payers_per_transaction]:
+                _run_payer(svc, uow, key, today, counts, lookups)
             uow.commit()
+        for name, count in counts.items():
+            report[name] += count
     return DunningReport(day=today, payers=len(ordered), **report)
