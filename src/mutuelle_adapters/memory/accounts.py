@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 
 import attrs
 
-from mutuelle_adapters.memory.store import MemoryUnitOfWork, Table
+from mutuelle_adapters.memory.store import MemoryUnitOfWork, Table, totals_by
 from mutuelle_core.cotisations.account_records import (
     CollectionRecord,
     PayerKey,
@@ -196,18 +196,7 @@ class MemoryAccounts:
     def month_totals(self, month: str) -> Sequence[Row]:
         """See :class:`mutuelle_core.ports.AccountRepository`."""
         keys = ("contract_number", "payer", "channel", "product", "category")
-        totals: dict[tuple[object, ...], tuple[set[str], int]] = {}
-        for row in self._lines.values():
-            if row["month"] != month:
-                continue
-            k = tuple(row[name] for name in keys)
-            members, cents = totals.get(k, (set(), 0))
-            members.add(row["member_id"])
-            totals[k] = (members, cents + row["amount_cents"])
-        return [
-            {**dict(zip(keys, k, strict=True)), "members": len(members), "amount_cents": cents}
-            for k, (members, cents) in sorted(totals.items(), key=lambda item: tuple(map(str, item[0])))
-        ]
+        return totals_by((r for r in self._lines.values() if r["month"] == month), keys)
 
     def add_collection(self, record: CollectionRecord) -> None:
         """See :class:`mutuelle_core.ports.AccountRepository`."""

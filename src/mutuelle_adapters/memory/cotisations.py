@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 
-from mutuelle_adapters.memory.store import MemoryUnitOfWork, Table
+from mutuelle_adapters.memory.store import MemoryUnitOfWork, Table, totals_by
 from mutuelle_core.cotisations.records import (
     BillingRun,
     BillingRunStatus,
@@ -177,18 +177,7 @@ class MemoryCotisations:
     def regularisation_totals(self, billed_in: str) -> Sequence[Row]:
         """See :class:`mutuelle_core.ports.CotisationRepository`."""
         keys = ("contract_number", "month", "payer", "channel", "product", "category")
-        totals: dict[tuple[object, ...], tuple[set[str], int]] = {}
-        for row in self._regularisations.values():
-            if row["billed_in"] != billed_in:
-                continue
-            k = tuple(row[name] for name in keys)
-            members, cents = totals.get(k, (set(), 0))
-            members.add(row["member_id"])
-            totals[k] = (members, cents + row["amount_cents"])
-        return [
-            {**dict(zip(keys, k, strict=True)), "members": len(members), "amount_cents": cents}
-            for k, (members, cents) in sorted(totals.items(), key=lambda item: tuple(map(str, item[0])))
-        ]
+        return totals_by((r for r in self._regularisations.values() if r["billed_in"] == billed_in), keys)
 
     def latest_regularisation_run(self, month: str | None = None) -> RegularisationRun | None:
         """See :class:`mutuelle_core.ports.CotisationRepository`."""

@@ -15,7 +15,7 @@ leaving without committing discards everything, outbox and documents included.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from mutuelle_adapters.email.rendering import MessageRenderer
     from mutuelle_adapters.memory.uow import MemoryUnitOfWorkImpl
 
-__all__ = ["MemoryDatabase", "MemoryUnitOfWork", "Table"]
+__all__ = ["MemoryDatabase", "MemoryUnitOfWork", "Table", "totals_by"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -217,3 +217,18 @@ class MemoryUnitOfWork:
     def iter_table(self, name: str) -> Iterator[Any]:
         """Every row of a table as this unit of work sees it."""
         yield from self._view(name).values()
+
+
+def totals_by(rows: Iterable[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows grouped by ``keys``: each group's key values, its distinct ``member_id`` count
+    (``members``) and its ``amount_cents`` sum, sorted by key (as the SQL adapters' ``GROUP BY``)."""
+    totals: dict[tuple[object, ...], tuple[set[str], int]] = {}
+    for row in rows:
+        k = tuple(row[name] for name in keys)
+        members, cents = totals.get(k, (set(), 0))
+        members.add(row["member_id"])
+        totals[k] = (members, cents + row["amount_cents"])
+    return [
+        {**dict(zip(keys, k, strict=True)), "members": len(members), "amount_cents": cents}
+        for k, (members, cents) in sorted(totals.items(), key=lambda item: tuple(map(str, item[0])))
+    ]
