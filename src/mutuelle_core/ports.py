@@ -42,8 +42,10 @@ from mutuelle_core.cotisations.records import (
     BillableAffiliation,
     BillingRun,
     ContractTariff,
+    LineValues,
     RegularisationRun,
     Row,
+    ScheduleValues,
 )
 from mutuelle_core.designation.designation import Designation
 from mutuelle_core.events import DomainEvent
@@ -456,10 +458,13 @@ class CotisationRepository(Protocol):
     lines per ``(affiliation_id, month, payer)``: storing a key twice fails (the unit of work must then
     be rolled back), which is the billing run's last line of defence against billing twice.
 
-    A line row has the keys ``affiliation_id, month, person_id, product, payer, channel, run_id,
-    contract_number, member_id, category, amount_cents``; a schedule row ``affiliation_id, month,
-    payer, run_id, contract_number, payer_id, due_date, amount_cents`` (a member's due: ``payer`` is
-    ``member``); an employer's due row ``contract_number, month, due_date, amount_cents, run_id``: one
+    New lines and schedule lines come as tuples of values in
+    :data:`~mutuelle_core.cotisations.records.LINE_COLUMNS` and
+    :data:`~mutuelle_core.cotisations.records.SCHEDULE_COLUMNS` order (the billing run's fast path);
+    they are read back as rows keyed by those column names. A line row has the keys
+    ``affiliation_id, month, person_id, product, payer, channel, run_id, contract_number, member_id,
+    category, amount_cents``; a schedule row ``affiliation_id, month, payer, run_id, contract_number,
+    payer_id, due_date, amount_cents`` (a member's due: ``payer`` is ``member``); an employer's due row ``contract_number, month, due_date, amount_cents, run_id``: one
     per contract and month, the sum of what the employer pays for all its affiliations that month
     (its own share and what it deducts from pay), added to batch by batch in the billing run's
     transactions (the detail per affiliation is in the lines).
@@ -470,16 +475,17 @@ class CotisationRepository(Protocol):
         regularisation lines of it (a month billed to them by a regularisation is billed)."""
         ...
 
-    def add_lines(self, rows: Sequence[Row]) -> None:
-        """Store new cotisation lines (one bulk insert).
+    def add_lines(self, rows: Sequence[LineValues]) -> None:
+        """Store new cotisation lines, values in ``LINE_COLUMNS`` order (one bulk insert).
 
         An adapter may write them behind: a write that fails (a key stored twice) then fails a later
         operation of the unit of work, at the latest ``commit``, and nothing is committed.
         """
         ...
 
-    def add_schedule_lines(self, rows: Sequence[Row]) -> None:
-        """Store new schedule lines (one bulk insert); may be written behind, as :meth:`add_lines`."""
+    def add_schedule_lines(self, rows: Sequence[ScheduleValues]) -> None:
+        """Store new schedule lines, values in ``SCHEDULE_COLUMNS`` order (one bulk insert); may be
+        written behind, as :meth:`add_lines`."""
         ...
 
     def add_to_employer_dues(self, rows: Sequence[Row]) -> None:

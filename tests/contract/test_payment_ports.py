@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import Counter
+from typing import cast
 
 import attrs
 import pytest
@@ -27,6 +28,7 @@ from mutuelle_core.cotisations.payments import (
     record_payment,
     reject_direct_debit,
 )
+from mutuelle_core.cotisations.records import LINE_COLUMNS, LineValues, ScheduleValues
 from mutuelle_core.cotisations.rules import CollectionChannel, Payer
 from mutuelle_core.errors import ConcurrencyConflict, DomainError
 from mutuelle_core.values.money import Money
@@ -36,21 +38,15 @@ D = dt.date
 _payers = itertools.count()
 
 
-def schedule(
-    payer: Payer, payer_id: str, rows: list[tuple[str, str, int, dt.date]]
-) -> list[dict[str, object]]:
-    """Schedule rows ``(affiliation_id, month, cents, due_date)`` of one payer."""
+def line_values(row: dict[str, object]) -> LineValues:
+    """A line given by column name, as the port takes it (values in ``LINE_COLUMNS`` order)."""
+    return cast(LineValues, tuple(row[name] for name in LINE_COLUMNS))
+
+
+def schedule(payer: Payer, payer_id: str, rows: list[tuple[str, str, int, dt.date]]) -> list[ScheduleValues]:
+    """Schedule lines ``(affiliation_id, month, cents, due_date)`` of one payer."""
     return [
-        {
-            "affiliation_id": aff,
-            "month": month,
-            "payer": payer.value,
-            "run_id": "run-1",
-            "contract_number": "MENJ2026",
-            "payer_id": payer_id,
-            "due_date": due,
-            "amount_cents": cents,
-        }
+        (aff, payer_id, cents, month, payer.value, due, "run-1", "MENJ2026")
         for aff, month, cents, due in rows
     ]
 
@@ -309,7 +305,10 @@ def test_collections_and_month_totals(backend: Backend) -> None:
     with backend.uow() as uow:
         uow.accounts.add_collection(record)
         uow.cotisations.add_lines(
-            [line, {**line, "affiliation_id": "a2", "member_id": "M2", "amount_cents": 1400}]
+            [
+                line_values(line),
+                line_values({**line, "affiliation_id": "a2", "member_id": "M2", "amount_cents": 1400}),
+            ]
         )
         uow.commit()
     with backend.uow() as uow:

@@ -5,6 +5,7 @@ reach the parent, and no child process is left behind."""
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Sequence
 
 import pytest
 
@@ -12,6 +13,7 @@ from mutuelle_adapters.sql import billing_worker
 from mutuelle_adapters.sql.billing_worker import ForkedPricing, PricingFailed, page_source_for
 from mutuelle_adapters.sql.uow import SqlUnitOfWorkFactory
 from mutuelle_core.cotisations.billing import BillingProgress, PagePricer, bill
+from mutuelle_core.cotisations.records import LINE_COLUMNS, SCHEDULE_COLUMNS, Row, as_row
 from mutuelle_core.values.dates import Month
 from tests.conftest import Backend
 from tests.unit.test_billing import affiliated, clone
@@ -26,21 +28,20 @@ def _sql(backend: Backend) -> SqlUnitOfWorkFactory:
     return backend.uow_factory
 
 
-def _without_run(rows: list[dict[str, object]]) -> list[tuple[object, ...]]:
-    return sorted(tuple(v for k, v in r.items() if k != "run_id") for r in rows)
+def _without_run(rows: Sequence[Row]) -> list[tuple[object, ...]]:
+    return sorted(tuple(v for k, v in sorted(r.items()) if k != "run_id") for r in rows)
 
 
 def test_forked_pricing_writes_the_rows_the_run_prices_itself(backend: Backend) -> None:
     factory = _sql(backend)
     _, aff_id = affiliated(backend, 2)
     ids = [aff_id, *clone(backend, aff_id, 6)]
-    expected_lines: list[dict[str, object]] = []
-    expected_schedule: list[dict[str, object]] = []
     with backend.uow() as uow:  # what the run's own pricer gives, page by page
         pricer = PagePricer(MAY, "run", check_billed=False)
         page = uow.affiliations.billable_after(None, 100)
         priced = pricer.price(uow, page)
-        expected_lines, expected_schedule = priced.lines, priced.schedule
+        expected_lines = [as_row(LINE_COLUMNS, values) for values in priced.lines]
+        expected_schedule = [as_row(SCHEDULE_COLUMNS, values) for values in priced.schedule]
     report = bill(backend.services(), MAY, batch_size=3, pages=ForkedPricing(factory))
     assert (report.affiliations, report.billed, report.unbilled) == (7, 7, 0)
     with backend.uow() as uow:

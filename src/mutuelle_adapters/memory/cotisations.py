@@ -11,11 +11,16 @@ from collections.abc import Collection, Sequence
 
 from mutuelle_adapters.memory.store import MemoryUnitOfWork, Table, totals_by
 from mutuelle_core.cotisations.records import (
+    LINE_COLUMNS,
+    SCHEDULE_COLUMNS,
     BillingRun,
     BillingRunStatus,
     ContractTariff,
+    LineValues,
     RegularisationRun,
     Row,
+    ScheduleValues,
+    as_row,
 )
 
 __all__ = ["MemoryCotisations", "MemoryTariffs"]
@@ -67,16 +72,18 @@ class MemoryCotisations:
         rows = self._billed.rows
         return {a for a in affiliation_ids if f"{month}|{a}" in rows}
 
-    def add_lines(self, rows: Sequence[Row]) -> None:
+    def add_lines(self, rows: Sequence[LineValues]) -> None:
         """See :class:`mutuelle_core.ports.CotisationRepository`."""
-        for row in rows:
-            self._lines.insert(_line_key(row), dict(row))
+        for values in rows:
+            row = as_row(LINE_COLUMNS, values)
+            self._lines.insert(_line_key(row), row)
             self._billed.put(f"{row['month']}|{row['affiliation_id']}", True)
 
-    def add_schedule_lines(self, rows: Sequence[Row]) -> None:
+    def add_schedule_lines(self, rows: Sequence[ScheduleValues]) -> None:
         """See :class:`mutuelle_core.ports.CotisationRepository`."""
-        for row in rows:
-            self._schedule.insert(f"{row['affiliation_id']}|{row['month']}|{row['payer']}", dict(row))
+        for values in rows:
+            row = as_row(SCHEDULE_COLUMNS, values)
+            self._schedule.insert(f"{row['affiliation_id']}|{row['month']}|{row['payer']}", row)
 
     def add_to_employer_dues(self, rows: Sequence[Row]) -> None:
         """See :class:`mutuelle_core.ports.CotisationRepository`."""

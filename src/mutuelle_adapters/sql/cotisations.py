@@ -9,8 +9,9 @@ The billing run's reads and writes are made for volume:
   building the aggregate (no cattrs, no history): that is what makes 1M members affordable. On
   PostgreSQL the rows of the next page are read ahead on another connection while the caller bills
   the current one;
-* lines and schedule lines are written by :func:`bulk_insert`, one call per table and batch: multi-row
-  ``INSERT`` statements through the driver on SQLite, ``COPY`` on PostgreSQL.
+* lines and schedule lines are written by :func:`bulk_insert`, one call per table and batch, through
+  :class:`~mutuelle_adapters.sql.bulk.DriverInsert` (the bulk invitations' writer): multi-row
+  ``INSERT`` statements on SQLite, ``COPY`` on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -20,26 +21,29 @@ import json
 import weakref
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import chain
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from sqlalchemy import Connection, Engine, Table, and_, func, insert, select, update
+from sqlalchemy import Connection, Date, Engine, Table, and_, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mutuelle_adapters.sql import tables as t
+from mutuelle_adapters.sql.bulk import DriverInsert
 from mutuelle_core.affiliation.transitions import AffiliationStatus
 from mutuelle_core.contracts.contract import ProductLevel
 from mutuelle_core.cotisations.engine import CoveredPerson
 from mutuelle_core.cotisations.records import (
     BILLABLE_STATUSES,
+    LINE_COLUMNS,
+    SCHEDULE_COLUMNS,
     BillableAffiliation,
     BillingRun,
     BillingRunStatus,
     ContractTariff,
+    LineValues,
     RegularisationRun,
     Row,
+    ScheduleValues,
 )
 from mutuelle_core.cotisations.rules import CotisationRules
 from mutuelle_core.cotisations.tariff import PersonCategory, TariffGrid
@@ -338,106 +342,30 @@ def projections_of(conn: Connection, affiliation_ids: Sequence[str]) -> list[Bil
 
 WRITE_BEHIND_ROWS = 100
 """Lines and schedule lines from this many are written behind (fewer: at once)."""
-_COPY_CHUNK = 500
-"""Rows per write of a COPY."""
-_COPY_TYPES = frozenset({str, int, dt.date})
-"""Values written as COPY text by ``str``: no ``None``, ``bool``, ``datetime`` nor anything else."""
 
 
-def bulk_insert(conn: Connection, table: Table, rows: Sequence[Row]) -> None:
-    """Insert many rows of plain values fast, in the connection's transaction.
-
-    Every row has the keys of the first. PostgreSQL with psycopg: ``COPY ... FROM STDIN``, the text
-    written here in one piece when every value is a ``str``, ``int`` or ``date`` free of the
-    characters COPY escapes, row by row through psycopg otherwise. SQLite: the driver's own
-    ``executemany`` with positional parameters, which skips SQLAlchemy's per-row parameter processing
-    (the values are already ``str``, ``int`` and ``date``). Elsewhere: ``conn.execute(insert(table),
-    rows)``. Constraints are checked all the same.
-    """
-    if not rows:
-        return
-    columns = list(rows[0])
-    values = list(map(itemgetter(*columns), rows)) if len(columns) > 1 else [(r[columns[0]],) for r in rows]
-    names = ", ".join(f'"{c}"' for c in columns)
-    dialect = conn.dialect
-    if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        if not conn.in_transaction():  # the driver's COPY alone would not begin SQLAlchemy's transaction,
-            conn.begin()  # whose commit would then do nothing (the unit of work's first write lost)
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-            # in chunks: the server stores one while the next is written
-            for start in range(0, len(values), _COPY_CHUNK):
-                chunk = values[start : start + _COPY_CHUNK]
-                text = _copy_text(chunk, len(columns))
-                if text is not None:
-                    copy.write(text)
-                else:
-                    for row in chunk:
-                        copy.write_row(row)
-    elif dialect.name == "sqlite":
-        days = [i for i, value in enumerate(values[0]) if type(value) is dt.date]
-        if days:  # as SQLAlchemy's Date stores them (sqlite3's own date adapter is deprecated)
-            values = [_iso_days(row, days) for row in values]
-        _sqlite_insert(conn, table.name, names, len(columns), values)
-    else:
-        conn.execute(insert(table), rows)
-
-
-_SQLITE_MAX_VARIABLES = 999
-"""SQLite's smallest limit on parameters per statement (32766 since 3.32): rows per ``INSERT``."""
-
-
-def _sqlite_insert(
-    conn: Connection, table: str, names: str, width: int, values: list[tuple[Any, ...]]
+def bulk_insert(
+    conn: Connection, table: Table, columns: Sequence[str], values: Sequence[tuple[Any, ...]]
 ) -> None:
-    """Multi-row ``INSERT ... VALUES (...), (...)`` statements: a third faster than one row each."""
-    per_statement = max(1, _SQLITE_MAX_VARIABLES // width)
-    one = "(" + ", ".join("?" * width) + ")"
-    full = len(values) // per_statement * per_statement
-    flat = list(chain.from_iterable(values))
-    size = per_statement * width
-    if full:
-        many = ", ".join([one] * per_statement)
-        conn.exec_driver_sql(
-            f"INSERT INTO {table} ({names}) VALUES {many}",  # noqa: S608 (table and column names from our schema)
-            [tuple(flat[start : start + size]) for start in range(0, full * width, size)],
-        )
-    if full < len(values):
-        rest = ", ".join([one] * (len(values) - full))
-        conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES {rest}", tuple(flat[full * width :]))  # noqa: S608
+    """Insert many new rows, tuples of plain values in ``columns`` order, in the connection's transaction.
 
-
-_ISO: dict[dt.date, str] = {}
-
-
-def _iso_days(row: tuple[Any, ...], days: list[int]) -> tuple[Any, ...]:
-    out = list(row)
-    for i in days:
-        day = out[i]
-        if type(day) is dt.date:
-            text = _ISO.get(day)
-            if text is None:
-                if len(_ISO) > 10_000:
-                    _ISO.clear()
-                text = _ISO[day] = day.isoformat()
-            out[i] = text
-    return tuple(out)
-
-
-def _copy_text(values: list[tuple[Any, ...]], width: int) -> str | None:
-    """The rows in COPY's text format, or ``None`` when a value would need escaping or a ``NULL``."""
-    if not _COPY_TYPES.issuperset(map(type, chain.from_iterable(values))):
-        return None
-    text = "\n".join(["\t".join(map(str, row)) for row in values]) + "\n"
-    if (
-        text.count("\t") != len(values) * (width - 1)
-        or text.count("\n") != len(values)
-        or "\\" in text
-        or "\r" in text
-    ):
-        return None
-    return text
+    Through :class:`~mutuelle_adapters.sql.bulk.DriverInsert` (``COPY`` on PostgreSQL, multi-row
+    ``INSERT`` statements binding once the values every row shares on SQLite); dates are converted
+    as SQLAlchemy's ``Date`` stores them. Constraints are checked all the same: a key stored twice
+    raises SQLAlchemy's ``IntegrityError``.
+    """
+    if not values:
+        return
+    insert_ = DriverInsert(conn, table, columns)
+    days = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, Date)]
+    if days:
+        day = insert_.day
+        rows = [list(row) for row in values]
+        for row in rows:
+            for i in days:
+                row[i] = day(row[i])
+        values = [tuple(row) for row in rows]
+    insert_.execute(values)
 
 
 def add_amounts(conn: Connection, table: Table, key: Sequence[str], rows: Sequence[Row]) -> None:
@@ -609,23 +537,23 @@ class SqlCotisations(_Repo):
             found.update(row[0] for row in rows)
         return found
 
-    def add_lines(self, rows: Sequence[Row]) -> None:
+    def add_lines(self, rows: Sequence[LineValues]) -> None:
         """See :class:`mutuelle_core.ports.CotisationRepository` (written behind from 100 rows)."""
-        self._insert(t.cotisation_lines, rows)
+        self._insert(t.cotisation_lines, LINE_COLUMNS, rows)
 
-    def add_schedule_lines(self, rows: Sequence[Row]) -> None:
+    def add_schedule_lines(self, rows: Sequence[ScheduleValues]) -> None:
         """See :class:`mutuelle_core.ports.CotisationRepository` (written behind from 100 rows)."""
-        self._insert(t.schedule_lines, rows)
+        self._insert(t.schedule_lines, SCHEDULE_COLUMNS, rows)
 
-    def _insert(self, table: Table, rows: Sequence[Row]) -> None:
+    def _insert(self, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
         """Many rows go to the unit of work's writer thread (see :mod:`mutuelle_adapters.sql.uow`):
         the caller prepares the next batch while the database stores these; an error (a line billed
         twice) is raised by the next use of the connection, at the latest by ``commit``."""
         if len(rows) < WRITE_BEHIND_ROWS:
-            bulk_insert(self.conn, table, rows)
+            bulk_insert(self.conn, table, columns, rows)
             return
         conn, batch = self._uow.bulk_connection, list(rows)
-        self._uow.write_behind(lambda: bulk_insert(conn, table, batch))
+        self._uow.write_behind(lambda: bulk_insert(conn, table, columns, batch))
 
     def add_to_employer_dues(self, rows: Sequence[Row]) -> None:
         """See :class:`mutuelle_core.ports.CotisationRepository` (written behind, after the lines,

@@ -1,8 +1,11 @@
 """What the billing run stores and reads: tariffs, lean affiliation projections, runs and rows.
 
 These are the plain values the cotisation ports (:mod:`mutuelle_core.ports`) exchange with the
-adapters. The billing run's hot path deals in *rows* (``dict``s keyed by column name) rather than
-objects: a row is built in a fraction of an object's time and goes straight into a bulk insert.
+adapters. The billing run's hot path deals in *rows* rather than objects: the lines and schedule
+lines it writes are plain tuples in a fixed column order (:data:`LINE_COLUMNS`,
+:data:`SCHEDULE_COLUMNS`), built in a fraction of an object's (or a ``dict``'s) time, and small to
+send from a pricing process; what the ports read back are rows keyed by column name
+(:data:`Row`).
 """
 
 from __future__ import annotations
@@ -26,16 +29,68 @@ from mutuelle_core.values.dates import DateRange
 
 __all__ = [
     "BILLABLE_STATUSES",
+    "LINE_COLUMNS",
+    "SCHEDULE_COLUMNS",
     "BillableAffiliation",
     "BillingRun",
     "BillingRunStatus",
     "ContractTariff",
+    "LineValues",
     "RegularisationRun",
     "Row",
+    "ScheduleValues",
+    "as_row",
 ]
 
 Row = dict[str, Any]
-"""A row to store, keyed by column name (cotisation lines, schedule lines)."""
+"""A row keyed by column name (cotisation lines, schedule lines, dues...)."""
+
+LINE_COLUMNS = (
+    "affiliation_id",
+    "person_id",
+    "member_id",
+    "product",
+    "payer",
+    "channel",
+    "category",
+    "amount_cents",
+    "month",
+    "run_id",
+    "contract_number",
+)
+"""The order of a new cotisation line's values (:data:`LineValues`): who, what, how much, then what
+every line of a run and contract shares (the billing run appends one shared tail to each)."""
+
+LineValues = tuple[str, str, str, int, str, str, str, int, str, str, str]
+"""A new cotisation line, its values in :data:`LINE_COLUMNS` order: ``(affiliation_id, person_id,
+member_id, product, payer, channel, category, amount_cents, month, run_id, contract_number)``."""
+
+SCHEDULE_COLUMNS = (
+    "affiliation_id",
+    "payer_id",
+    "amount_cents",
+    "month",
+    "payer",
+    "due_date",
+    "run_id",
+    "contract_number",
+)
+"""The order of a new schedule line's values (:data:`ScheduleValues`)."""
+
+ScheduleValues = tuple[str, str, int, str, str, dt.date, str, str]
+"""A new schedule line (a member's due), its values in :data:`SCHEDULE_COLUMNS` order:
+``(affiliation_id, payer_id, amount_cents, month, payer, due_date, run_id, contract_number)``."""
+
+
+def as_row(columns: tuple[str, ...], values: tuple[Any, ...]) -> Row:
+    """A line or schedule line's values as a row keyed by column name.
+
+    >>> due = ("a1", "M1", 1200, "2026-05", "member", dt.date(2026, 5, 5), "r1", "C1")
+    >>> as_row(SCHEDULE_COLUMNS, due)["amount_cents"]
+    1200
+    """
+    return dict(zip(columns, values, strict=True))
+
 
 BILLABLE_STATUSES = frozenset(
     {

@@ -11,7 +11,7 @@ from mutuelle_core.affiliation.transitions import AffiliationStatus as S
 from mutuelle_core.contracts.contract import ProductLevel, ProrataRule
 from mutuelle_core.cotisations import billing
 from mutuelle_core.cotisations.engine import ContractPricing, CoveredPerson
-from mutuelle_core.cotisations.records import BillableAffiliation
+from mutuelle_core.cotisations.records import LINE_COLUMNS, BillableAffiliation, as_row
 from mutuelle_core.cotisations.rules import CotisationRules, EmployerShare
 from mutuelle_core.cotisations.tariff import AgeBand, PersonCategory, Price, RankRange, TariffGrid, TariffLine
 from mutuelle_core.departures.departure import ContinuationKind
@@ -125,7 +125,7 @@ def member(rng: random.Random, n: int) -> BillableAffiliation:
 def rows_of(members: list[BillableAffiliation], pricing: ContractPricing, *, shared: bool) -> list[object]:
     """Each member's rows (or its error), with one memo for the run or a fresh one per member."""
     out: list[object] = []
-    memo: dict[billing._Key, billing._Priced] = {}
+    memo: dict[billing._Key, billing._Entry] = {}
     for m in members:
         batch = billing._Batch()
         try:
@@ -172,5 +172,6 @@ def test_children_born_the_same_day_are_ranked_by_id_in_every_household() -> Non
     pricing = PRICINGS["private_ranked"]
     alone = rows_of(members, pricing, shared=False)
     assert rows_of(members, pricing, shared=True) == alone
-    third = [r["person_id"] for r in alone[1][0] if r["amount_cents"] in (630, 270)]  # type: ignore[index]
+    lines = [as_row(LINE_COLUMNS, values) for values in alone[1][0]]  # type: ignore[index]
+    third = [r["person_id"] for r in lines if r["amount_cents"] in (630, 270)]
     assert set(third) == {"z"}  # the third by id ("x" < "y" < "z") is priced at rank 3
