@@ -18,14 +18,14 @@ billing run of a table loaded a second before read its pages at a third of the s
 11,000 -> 15,000-16,000 members/s at 20k); a table in service has long paid that.
 
 Timed: ``bill`` end to end with the production SQL unit of work and the page source ``mutuelle bill``
-uses (pages read and priced in a forked child process on SQLite, in the billing process on
-PostgreSQL; ``BILLING_PRICING=inline`` or ``forked`` to compare): keyset pages of lean projections,
+uses (pages read and priced in a forked child process, on SQLite and PostgreSQL;
+``BILLING_PRICING=inline`` to price them in the billing process and compare): keyset pages of lean projections,
 the engine, rows, one bulk insert of lines and of schedule lines and the run's cursor per batch.
 
 Each (backend, size) runs in its own Python process: the peak memory is that process's
 ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` *after* set-up subtracted from the one at the end
 (the billing's own growth; set-up builds rows in 50k chunks), and the whole-process peak is shown too.
-On SQLite the pages are priced in a forked child process: its own peak (``RUSAGE_CHILDREN``) is shown
+The pages are priced in a forked child process: its own peak (``RUSAGE_CHILDREN``) is shown
 as well; it is forked from the billing process and shares its memory pages until it writes them, so
 the two peaks do not simply add up.
 
@@ -79,8 +79,8 @@ TARGET_SCALING = 1.3
 TARGET_PEAK_MB = 500.0
 NOW = dt.datetime(2026, 5, 4, 8, 30, tzinfo=dt.UTC)
 PRICING = os.environ.get("BILLING_PRICING", "default")
-"""Where the pages are priced: ``default`` as ``mutuelle bill`` does (in a forked process on SQLite,
-in the billing process on PostgreSQL: :func:`page_source_for`), ``forked`` or ``inline`` to compare."""
+"""Where the pages are priced: ``default`` as ``mutuelle bill`` does (in a forked process on a SQLite
+file and PostgreSQL: :func:`page_source_for`), ``forked`` or ``inline`` to compare."""
 
 
 def machine_reference() -> float:

@@ -51,8 +51,9 @@ class App:
     memory: MemoryDatabase | None = None
     strong_auth: StrongAuthByEmail | None = None
     billing_pages: PageSource | None = None
-    """What to give ``bill(..., pages=)``: pages priced in a forked process on a SQLite file (see
-    :func:`mutuelle_adapters.sql.billing_worker.page_source_for`), ``None`` otherwise."""
+    """What to give ``bill(..., pages=)``: pages priced in a forked process on a SQLite file or
+    PostgreSQL (see :func:`mutuelle_adapters.sql.billing_worker.page_source_for`), ``None``
+    otherwise."""
 
 
 def build_app(

@@ -11,6 +11,7 @@ import pytest
 
 from mutuelle_adapters.sql import billing_worker
 from mutuelle_adapters.sql.billing_worker import ForkedPricing, PricingFailed, page_source_for
+from mutuelle_adapters.sql.database import make_engine
 from mutuelle_adapters.sql.uow import SqlUnitOfWorkFactory
 from mutuelle_core.cotisations.billing import BillingProgress, PagePricer, bill
 from mutuelle_core.cotisations.records import LINE_COLUMNS, SCHEDULE_COLUMNS, Row, as_row
@@ -95,10 +96,8 @@ def test_a_failure_in_the_child_is_raised_in_the_run_with_its_traceback(
         assert uow.cotisations.count_lines(str(MAY)) == 0
 
 
-def test_the_composition_root_prices_in_a_child_on_a_sqlite_file_only(backend: Backend) -> None:
+def test_the_composition_root_prices_in_a_child_on_a_sqlite_file_and_postgresql(backend: Backend) -> None:
     factory = _sql(backend)
-    chosen = page_source_for(factory)
-    if backend.name == "sqlite":
-        assert isinstance(chosen, ForkedPricing)
-    else:
-        assert chosen is None
+    assert isinstance(page_source_for(factory), ForkedPricing)
+    in_memory = SqlUnitOfWorkFactory(make_engine("sqlite://"), clock=factory.clock, ids=factory.ids)
+    assert page_source_for(in_memory) is None  # another process cannot read it
