@@ -4,6 +4,7 @@ reach the parent, and no child process is left behind."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections.abc import Sequence
 
@@ -54,7 +55,13 @@ def test_forked_pricing_writes_the_rows_the_run_prices_itself(backend: Backend) 
     assert _without_run(schedule) == _without_run(expected_schedule)
     assert employer_due["amount_cents"] == report.employer_amount_cents > 0
     assert run is not None and run.cursor == max(ids) and report.lines == len(lines)
-    again = bill(backend.services(), MAY, batch_size=3, pages=ForkedPricing(factory))
+    assert gc.get_freeze_count() == 0  # what the run set aside from the collector is back
+    gc.freeze()  # a host that froze its objects itself keeps them frozen
+    try:
+        again = bill(backend.services(), MAY, batch_size=3, pages=ForkedPricing(factory))
+        assert gc.get_freeze_count() > 0  # not unfrozen by the run (freed objects leave the count)
+    finally:
+        gc.unfreeze()
     assert (again.billed, again.lines, again.already_billed) == (0, 0, 7)
     assert multiprocessing.active_children() == []
 
@@ -73,6 +80,7 @@ def test_a_run_stopped_by_its_progress_stops_the_child_and_resumes(backend: Back
     with pytest.raises(KeyboardInterrupt):
         bill(backend.services(), MAY, batch_size=2, progress=stop_after_two, pages=ForkedPricing(factory))
     assert multiprocessing.active_children() == []
+    assert gc.get_freeze_count() == 0  # what the run set aside from the collector is back
     report = bill(backend.services(), MAY, batch_size=2, pages=ForkedPricing(factory))
     assert report.resumed and (report.affiliations, report.billed) == (9, 9)
     with backend.uow() as uow:

@@ -21,12 +21,18 @@ platform without ``fork`` the pages are priced in the parent, as without this cl
 * stops when the parent stops asking (the run closes its source), and on its own if the parent dies
   (it looks at its parent while the queue is full).
 
+For the run, the objects that exist when it starts are set aside from the cycle collector
+(``gc.freeze()``, undone when the run stops), unless the host application froze objects itself: the
+child never collects (nor copies) the parent's memory, and the parent's collections walk only the
+run's objects.
+
 An error in the child (the database gone, say) is raised in the parent as :class:`PricingFailed`
 with the child's traceback; an error the run raises (a failed write) stops the child.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import queue
@@ -127,7 +133,20 @@ class ForkedPricing:
             name="billing-pricer",
             daemon=True,
         )
-        child.start()
+        # The objects that exist now (the application, its modules, caches) are set aside from the
+        # cycle collector for the run (``gc.freeze``), unless the host froze some itself: the child
+        # then never walks (nor copies) the parent's pages, and the parent's collections, many
+        # while pages of rows come and go, walk only the run's own objects. Measured at 10,000
+        # members on SQLite: 0.62-0.73 s -> 0.46-0.57 s a run.
+        freeze = gc.get_freeze_count() == 0
+        if freeze:
+            gc.freeze()
+        try:
+            child.start()
+        except BaseException:
+            if freeze:
+                gc.unfreeze()
+            raise
         try:
             while True:
                 try:
@@ -149,6 +168,8 @@ class ForkedPricing:
             child.join(timeout=10)
             channel.cancel_join_thread()
             channel.close()
+            if freeze:
+                gc.unfreeze()
 
 
 def page_source_for(uow_factory: SqlUnitOfWorkFactory) -> PageSource | None:
