@@ -490,8 +490,9 @@ class CotisationRepository(Protocol):
 
     def add_to_employer_dues(self, rows: Sequence[Row]) -> None:
         """Add each row's ``amount_cents`` to its contract's due of the month, creating the due at the
-        row's ``due_date`` if there is none (``run_id`` records the last run that added to it); may be
-        written behind, as :meth:`add_lines`."""
+        row's ``due_date`` if there is none, else moving it to the row's ``due_date`` when that is
+        later (``run_id`` records the last run that added to it); may be written behind, as
+        :meth:`add_lines`."""
         ...
 
     def employer_dues(self, contract_number: str, month: str | None = None) -> Sequence[Row]:
@@ -524,7 +525,8 @@ class CotisationRepository(Protocol):
 
     def add_to_schedule_lines(self, rows: Sequence[Row]) -> None:
         """Add each row's ``amount_cents`` to its schedule line ``(affiliation_id, month, payer)``,
-        creating it (with the row's ``due_date``, ``payer_id``...) if there is none; written at once."""
+        creating it (with the row's ``due_date``, ``payer_id``...) if there is none, else moving its
+        due date to the row's when that is later; written at once."""
         ...
 
     def add_regularisation_lines(self, rows: Sequence[Row]) -> None:

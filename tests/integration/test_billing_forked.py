@@ -39,7 +39,7 @@ def test_forked_pricing_writes_the_rows_the_run_prices_itself(backend: Backend) 
     _, aff_id = affiliated(backend, 2)
     ids = [aff_id, *clone(backend, aff_id, 6)]
     with backend.uow() as uow:  # what the run's own pricer gives, page by page
-        pricer = PagePricer(MAY, "run", check_billed=False)
+        pricer = PagePricer(MAY, "run", check_billed=False, billed_on=backend.clock.today())
         page = uow.affiliations.billable_after(None, 100)
         priced = pricer.price(uow, page)
         expected_lines = [as_row(LINE_COLUMNS, values) for values in priced.lines]

@@ -115,9 +115,12 @@ def test_seed_002_agent_with_spouse_and_children_per_formula(backend: Backend, l
     ]
     assert sum(r["amount_cents"] for r in base) == cents(AGENT_BASE)
     assert schedule["member"]["amount_cents"] == debited
-    assert schedule["member"]["due_date"] == D(2026, 5, 5)
+    # billed on 4 May for the 5th: due 14 days after the billing day
+    assert schedule["member"]["due_date"] == D(2026, 5, 18)
     assert set(schedule) == {"member"}  # the employer's part goes to the contract's monthly due
-    assert [(r["amount_cents"], r["due_date"]) for r in employer_dues] == [(cents(AGENT_BASE), D(2026, 5, 5))]
+    assert [(r["amount_cents"], r["due_date"]) for r in employer_dues] == [
+        (cents(AGENT_BASE), D(2026, 5, 18))
+    ]
     assert report.employer_amount_cents == cents(AGENT_BASE)
     assert report.amount_cents == debited + cents(AGENT_BASE)
     assert {r["category"] for r in lines} == {"insured", "spouse", "child"}

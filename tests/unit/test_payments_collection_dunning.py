@@ -116,9 +116,10 @@ def test_prenotification_holds_back_a_due_billed_less_than_14_days_before(
 ) -> None:
     _, _aff_id = affiliated(backend, 2)
     svc = backend.services()
-    bill(svc, Month(2026, 5))  # billed on 4 May, due 5 May
+    bill(svc, Month(2026, 5))  # billed on 4 May for the 5th: due 18 May, 14 days after
     report = collect_direct_debits(svc, D(2026, 5, 5), files(tmp_path))
-    assert report.debits == 0 and report.skipped == {"prenotification": 1}
+    assert report.debits == 0 and report.skipped == {}  # nothing falls due before the 18th
+    assert collect_direct_debits(svc, D(2026, 5, 17), files(tmp_path)).debits == 0
     later = collect_direct_debits(svc, D(2026, 5, 18), files(tmp_path))
     assert later.debits == 1
 
@@ -160,10 +161,11 @@ def test_a_new_iban_in_another_bank_is_collected_first_again_with_the_amendment(
 def test_dunning_runs_on_the_laws_dates_and_payment_resumes_cover(backend: Backend) -> None:
     _, aff_id = affiliated(backend, 2)
     svc = backend.services()
-    bill(svc, Month(2026, 5))  # due 5 May: employer by transfer, member by direct debit (never collected)
-    nothing = run_dunning(svc, D(2026, 5, 14))
+    bill(svc, Month(2026, 5))  # on 4 May: due 18 May, employer by transfer, member by direct debit (never
+    # collected)
+    nothing = run_dunning(svc, D(2026, 5, 27))
     assert (nothing.opened, nothing.notices) == (0, 0)
-    first = run_dunning(svc, D(2026, 5, 15))
+    first = run_dunning(svc, D(2026, 5, 28))
     assert (first.payers, first.opened, first.notices) == (2, 2, 2)
     with backend.uow() as uow:
         messages = [m for m in uow.outbox.all() if m.template == "dunning_notice"]
@@ -171,31 +173,31 @@ def test_dunning_runs_on_the_laws_dates_and_payment_resumes_cover(backend: Backe
     assert sorted(m.recipient for m in messages) == ["benoit.dupond@example.fr", "rh@menj.example"]
     assert [d.kind for d in letters] == ["mise_en_demeure"]
     assert "58,51\u00a0€" in letters[0].content.decode()
-    again = run_dunning(svc, D(2026, 5, 15))
+    again = run_dunning(svc, D(2026, 5, 28))
     assert (again.opened, again.notices, again.suspended) == (0, 0, 0)
     with backend.uow() as uow:
         assert len([m for m in uow.outbox.all() if m.template == "dunning_notice"]) == 2
-    run_dunning(svc, D(2026, 6, 13))
-    assert payer_statement(svc, EMPLOYER, D(2026, 6, 13)).dunning_status is DunningStatus.NOTICE_SENT
-    suspended = run_dunning(svc, D(2026, 6, 14))
+    run_dunning(svc, D(2026, 6, 26))
+    assert payer_statement(svc, EMPLOYER, D(2026, 6, 26)).dunning_status is DunningStatus.NOTICE_SENT
+    suspended = run_dunning(svc, D(2026, 6, 27))
     assert suspended.suspended == 1  # the employer (L221-8 I); the member's regime (II) excludes instead
-    statement = payer_statement(svc, EMPLOYER, D(2026, 6, 14))
-    assert (statement.dunning_status, statement.dunning_since) == (DunningStatus.SUSPENDED, D(2026, 6, 14))
+    statement = payer_statement(svc, EMPLOYER, D(2026, 6, 27))
+    assert (statement.dunning_status, statement.dunning_since) == (DunningStatus.SUSPENDED, D(2026, 6, 27))
     assert statement.cover is CoverSituation.SUSPENDED
     paid = receive_payment(
         svc,
         EMPLOYER,
         payment_id="VIR-0001",
-        received_on=D(2026, 6, 20),
+        received_on=D(2026, 7, 3),
         amount=Money("58.51"),
         channel=CollectionChannel.TRANSFER,
     )
     assert paid.dunning_status is None and paid.balance == Money(0)
-    assert payer_statement(svc, EMPLOYER, D(2026, 6, 20)).cover is CoverSituation.SUSPENDED
-    assert payer_statement(svc, EMPLOYER, D(2026, 6, 21)).cover is CoverSituation.IN_FORCE
-    later = run_dunning(svc, D(2026, 6, 24))
+    assert payer_statement(svc, EMPLOYER, D(2026, 7, 3)).cover is CoverSituation.SUSPENDED
+    assert payer_statement(svc, EMPLOYER, D(2026, 7, 4)).cover is CoverSituation.IN_FORCE
+    later = run_dunning(svc, D(2026, 7, 7))
     assert later.terminable == 0
-    member = payer_statement(svc, member_key(backend, aff_id)[0], D(2026, 6, 24))
+    member = payer_statement(svc, member_key(backend, aff_id)[0], D(2026, 7, 7))
     assert member.dunning_status is DunningStatus.EXCLUDABLE
 
 
@@ -255,10 +257,10 @@ def test_a_payment_file_is_all_or_nothing_with_every_bad_line_reported(backend: 
 def test_the_employer_space_shows_the_payer_situation_to_its_correspondents_only(backend: Backend) -> None:
     actor, _ = affiliated(backend, 1)
     svc = backend.services()
-    bill(svc, Month(2026, 5))
-    run_dunning(svc, D(2026, 5, 15))
-    view = employer_payer_situation(svc, actor, "MENJ2026", D(2026, 5, 15))
-    assert (view.dunning_status, view.dunning_since) == (DunningStatus.NOTICE_SENT, D(2026, 5, 15))
+    bill(svc, Month(2026, 5))  # on 4 May: due 18 May
+    run_dunning(svc, D(2026, 5, 28))
+    view = employer_payer_situation(svc, actor, "MENJ2026", D(2026, 5, 28))
+    assert (view.dunning_status, view.dunning_since) == (DunningStatus.NOTICE_SENT, D(2026, 5, 28))
     with pytest.raises(DomainError) as denied:
         employer_payer_situation(svc, "someone-else", "MENJ2026")
     assert denied.value.code in {"access.denied", "not_found"}
@@ -296,13 +298,13 @@ def test_dunning_gives_the_same_result_whatever_the_payers_per_transaction(
     _, aff_id = affiliated(backend, 2)
     clone(backend, aff_id, 3)  # four members and their employer, all unpaid
     svc = backend.services()
-    bill(svc, Month(2026, 5))
-    first = run_dunning(svc, D(2026, 5, 15), payers_per_transaction=per_transaction)
+    bill(svc, Month(2026, 5))  # on 4 May: due 18 May
+    first = run_dunning(svc, D(2026, 5, 28), payers_per_transaction=per_transaction)
     assert (first.payers, first.opened, first.notices) == (5, 5, 5)
     with backend.uow() as uow:
         assert len([m for m in uow.outbox.all() if m.template == "dunning_notice"]) == 5
-    again = run_dunning(svc, D(2026, 5, 15), payers_per_transaction=per_transaction)
+    again = run_dunning(svc, D(2026, 5, 28), payers_per_transaction=per_transaction)
     assert (again.payers, again.opened, again.notices) == (5, 0, 0)
     with pytest.raises(DomainError) as refused:
-        run_dunning(svc, D(2026, 5, 16), payers_per_transaction=0)
+        run_dunning(svc, D(2026, 5, 29), payers_per_transaction=0)
     assert (refused.value.code, refused.value.field) == ("dunning.batch_invalid", "payers_per_transaction")

@@ -53,6 +53,16 @@ def _line_key(row: Row) -> str:
     )
 
 
+def _added(found: Row, row: Row) -> Row:
+    """A due with ``row``'s amount added: the later of the two due dates, ``row``'s run."""
+    return {
+        **found,
+        "amount_cents": found["amount_cents"] + row["amount_cents"],
+        "due_date": max(found["due_date"], row["due_date"]),
+        "run_id": row["run_id"],
+    }
+
+
 class MemoryCotisations:
     """Cotisation lines, members' schedule lines, employers' dues and billing runs in memory."""
 
@@ -93,8 +103,7 @@ class MemoryCotisations:
             if found is None:
                 self._employer_dues.put(key, dict(row))
             else:
-                total = found["amount_cents"] + row["amount_cents"]
-                self._employer_dues.put(key, {**found, "amount_cents": total, "run_id": row["run_id"]})
+                self._employer_dues.put(key, _added(found, row))
 
     def employer_dues(self, contract_number: str, month: str | None = None) -> Sequence[Row]:
         """See :class:`mutuelle_core.ports.CotisationRepository`."""
@@ -160,8 +169,7 @@ class MemoryCotisations:
             if found is None:
                 self._schedule.put(key, dict(row))
             else:
-                total = found["amount_cents"] + row["amount_cents"]
-                self._schedule.put(key, {**found, "amount_cents": total, "run_id": row["run_id"]})
+                self._schedule.put(key, _added(found, row))
 
     def add_regularisation_lines(self, rows: Sequence[Row]) -> None:
         """See :class:`mutuelle_core.ports.CotisationRepository`."""

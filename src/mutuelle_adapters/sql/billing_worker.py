@@ -32,6 +32,7 @@ with the child's traceback; an error the run raises (a failed write) stops the c
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import multiprocessing
 import os
@@ -86,6 +87,7 @@ def _price_in_child(
     cursor: str | None,
     batch_size: int,
     check_billed: bool,
+    billed_on: dt.date,
     channel: Any,
     parent: int,
 ) -> None:
@@ -93,7 +95,7 @@ def _price_in_child(
     factory.engine.dispose(close=False)
     sql_cotisations.forget_read_ahead()
     try:
-        for page in priced_pages(factory, month, run_id, cursor, batch_size, check_billed):
+        for page in priced_pages(factory, month, run_id, cursor, batch_size, check_billed, billed_on):
             _put(channel, page, parent)
         _put(channel, _Done(), parent)
     except BaseException:
@@ -119,17 +121,33 @@ class ForkedPricing:
         return "fork" in multiprocessing.get_all_start_methods() and sys.platform != "win32"
 
     def __call__(
-        self, month: Month, run_id: str, cursor: str | None, batch_size: int, check_billed: bool
+        self,
+        month: Month,
+        run_id: str,
+        cursor: str | None,
+        batch_size: int,
+        check_billed: bool,
+        billed_on: dt.date,
     ) -> Generator[PricedPage, None, None]:
         """The priced pages after ``cursor`` (see :data:`~mutuelle_core.cotisations.billing.PageSource`)."""
         if not self.available():
-            yield from priced_pages(self._factory, month, run_id, cursor, batch_size, check_billed)
+            yield from priced_pages(self._factory, month, run_id, cursor, batch_size, check_billed, billed_on)
             return
         context = multiprocessing.get_context("fork")
         channel = context.Queue(maxsize=self._ahead)
         child = context.Process(
             target=_price_in_child,
-            args=(self._factory, month, run_id, cursor, batch_size, check_billed, channel, os.getpid()),
+            args=(
+                self._factory,
+                month,
+                run_id,
+                cursor,
+                batch_size,
+                check_billed,
+                billed_on,
+                channel,
+                os.getpid(),
+            ),
             name="billing-pricer",
             daemon=True,
         )

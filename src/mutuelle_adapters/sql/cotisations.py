@@ -370,9 +370,10 @@ def bulk_insert(
 
 def add_amounts(conn: Connection, table: Table, key: Sequence[str], rows: Sequence[Row]) -> None:
     """Add each row's ``amount_cents`` to the row of ``table`` with the same ``key`` columns, creating it
-    from the row when there is none (its ``run_id`` then records the last run that added to it): one
-    ``INSERT ... ON CONFLICT (key) DO UPDATE`` on SQLite or PostgreSQL, in the connection's transaction.
-    Rows of the same key are summed first (``ON CONFLICT`` updates a row once per statement).
+    from the row when there is none (its ``run_id`` then records the last run that added to it, its
+    ``due_date`` becomes the later of the two): one ``INSERT ... ON CONFLICT (key) DO UPDATE`` on
+    SQLite or PostgreSQL, in the connection's transaction. Rows of the same key are summed first
+    (``ON CONFLICT`` updates a row once per statement), the latest due date kept.
 
     Raises:
         ValueError: on another database (the adapter supports SQLite and PostgreSQL).
@@ -389,7 +390,11 @@ def add_amounts(conn: Connection, table: Table, key: Sequence[str], rows: Sequen
         merged[at] = (
             dict(row)
             if before is None
-            else {**row, "amount_cents": before["amount_cents"] + row["amount_cents"]}
+            else {
+                **row,
+                "amount_cents": before["amount_cents"] + row["amount_cents"],
+                "due_date": max(before["due_date"], row["due_date"]),
+            }
         )
     statement = (sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)).values(
         list(merged.values())
@@ -400,6 +405,10 @@ def add_amounts(conn: Connection, table: Table, key: Sequence[str], rows: Sequen
             set_={
                 "amount_cents": table.c.amount_cents + statement.excluded.amount_cents,
                 "run_id": statement.excluded.run_id,
+                # the later date: SQLite's max() of two values is scalar (ISO dates compare as text)
+                "due_date": (func.max if dialect == "sqlite" else func.greatest)(
+                    table.c.due_date, statement.excluded.due_date
+                ),
             },
         )
     )

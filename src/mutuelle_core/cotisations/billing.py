@@ -26,7 +26,11 @@ by age or ranks children). An affiliation whose member pays part of it gets one 
 member's due (see :func:`~mutuelle_core.cotisations.schedule.collector`); what the employer pays for
 it (its share and what it deducts from pay) is added, page by page in the same transaction, to the
 contract's **employer due** of the month: one row per contract and month, however many members.
-Both fall due on the contract's debit day of the month.
+Both fall due on the contract's debit day of the month, or 14 days after the billing day when the
+month is billed later than 14 days before it (:func:`~mutuelle_core.cotisations.schedule.earliest_collection`):
+the billing tells the payers (the member space shows a member's due, the cotisation call the
+employer's), a direct debit is pre-notified 14 days before it is collected, and no payer is chased
+(:mod:`~mutuelle_core.cotisations.dunning_run`) for an amount called less than 14 days before.
 
 An affiliation the engine cannot price (a price missing in the grid, no tariff for its contract...) is
 left unbilled and reported; the run goes on with the others.
@@ -57,6 +61,7 @@ from mutuelle_core.cotisations.records import (
     ScheduleValues,
 )
 from mutuelle_core.cotisations.rules import CollectionChannel, CotisationRules, Payer
+from mutuelle_core.cotisations.schedule import earliest_collection
 from mutuelle_core.departures.departure import ContinuationKind
 from mutuelle_core.errors import DomainError, error_code
 from mutuelle_core.ports import UnitOfWork
@@ -461,10 +466,15 @@ class PagePricer:
     """Prices the pages of one run of a month: each contract's tariff compiled once per run, each
     household shape priced once (see the module docstring)."""
 
-    def __init__(self, month: Month, run_id: str, *, check_billed: bool) -> None:
+    def __init__(
+        self, month: Month, run_id: str, *, check_billed: bool, billed_on: dt.date | None = None
+    ) -> None:
         self.month = month
         self.run_id = run_id
         self.check_billed = check_billed
+        self.billed_on = billed_on
+        """The day the pages are billed: no due falls due less than 14 days after it (``None``: the
+        contract's debit day, whatever the day)."""
         self._key = str(month)
         self._pricings: dict[str, ContractPricing | None] = {}
         self._due_dates: dict[str, dt.date] = {}
@@ -493,7 +503,10 @@ class PagePricer:
                 pricings[number] = None if tariff is None else ContractPricing(tariff.grid, tariff.rules)
                 if tariff is not None:
                     day = min(tariff.rules.debit_day, month.days_in_month)
-                    due_dates[number] = dt.date(month.year, month.month, day)
+                    due = dt.date(month.year, month.month, day)
+                    due_dates[number] = (
+                        due if self.billed_on is None else earliest_collection(due, self.billed_on)
+                    )
             pricing = pricings[number]
             try:
                 if pricing is None:
@@ -507,11 +520,11 @@ class PagePricer:
         return batch
 
 
-PageSource = Callable[[Month, str, "str | None", int, bool], Generator[PricedPage, None, None]]
+PageSource = Callable[[Month, str, "str | None", int, bool, dt.date], Generator[PricedPage, None, None]]
 """Where a run's priced pages come from: called with ``(month, run_id, cursor, batch_size,
-check_billed)``, it yields the pages after ``cursor``, in ``affiliation_id`` order, each of at most
-``batch_size`` billable affiliations, priced by a :class:`PagePricer` of that month, run and
-``check_billed``; it stops after the last page. It may read them ahead (committed data: a billing run
+check_billed, billed_on)``, it yields the pages after ``cursor``, in ``affiliation_id`` order, each of
+at most ``batch_size`` billable affiliations, priced by a :class:`PagePricer` of that month, run,
+``check_billed`` and ``billed_on``; it stops after the last page. It may read them ahead (committed data: a billing run
 writes no affiliation), in another thread or process; the run closes it when it stops early.
 :func:`priced_pages` is one, reading through a unit of work of its own."""
 
@@ -523,6 +536,7 @@ def priced_pages(
     cursor: str | None,
     batch_size: int,
     check_billed: bool,
+    billed_on: dt.date | None = None,
 ) -> Generator[PricedPage, None, None]:
     """A :data:`PageSource` reading and pricing through a unit of work of its own, one short read
     transaction per page (an adapter runs it in another process to price while the run writes).
@@ -530,7 +544,7 @@ def priced_pages(
     The first pages are smaller (an eighth of ``batch_size``, then doubling up to it): the run, which
     waits for the first page before it can write anything, gets one sooner.
     """
-    pricer = PagePricer(month, run_id, check_billed=check_billed)
+    pricer = PagePricer(month, run_id, check_billed=check_billed, billed_on=billed_on)
     size = max(1, batch_size // 8)
     with uow_factory() as uow:
         while True:
@@ -594,9 +608,10 @@ def bill(
         already = schedule_lines = employer_cents = unbilled = 0
         errors: list[tuple[str, str]] = []
         run_id = run.run_id
+        billed_on = svc.clock.today()
 
         def inline(cursor: str | None) -> Generator[PricedPage, None, None]:
-            pricer = PagePricer(month, run_id, check_billed=check_billed)
+            pricer = PagePricer(month, run_id, check_billed=check_billed, billed_on=billed_on)
             while True:
                 page = uow.affiliations.billable_after(cursor, batch_size)
                 if not page:
@@ -607,7 +622,7 @@ def bill(
         source = (
             inline(run.cursor)
             if pages is None
-            else pages(month, run_id, run.cursor, batch_size, check_billed)
+            else pages(month, run_id, run.cursor, batch_size, check_billed, billed_on)
         )
         try:
             batch = next(source, None)

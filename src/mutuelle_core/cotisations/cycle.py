@@ -41,7 +41,7 @@ from mutuelle_core.cotisations.calls import CotisationCall, issue_cotisation_cal
 from mutuelle_core.cotisations.collection import MEMBERS_PER_FILE, CollectionReport, collect_direct_debits
 from mutuelle_core.cotisations.regularisation import RegularisationReport, regularise
 from mutuelle_core.cotisations.rules import CollectionChannel, Payer
-from mutuelle_core.cotisations.schedule import PRENOTIFICATION_DAYS
+from mutuelle_core.cotisations.schedule import earliest_collection
 from mutuelle_core.ports import DirectDebitFiles
 from mutuelle_core.services import Services
 from mutuelle_core.values.dates import Month
@@ -88,17 +88,6 @@ class BillingCycleReport:
     def amount(self) -> Money:
         """The total of the cycle's direct debits."""
         return Money.cents(sum(report.amount.to_cents() for report in self.collections))
-
-
-def earliest_collection(due_date: dt.date, notified_on: dt.date, days: int = PRENOTIFICATION_DAYS) -> dt.date:
-    """The first day a due pre-notified on ``notified_on`` may be collected: its due date at the earliest.
-
-    >>> earliest_collection(dt.date(2026, 6, 5), notified_on=dt.date(2026, 5, 4))
-    datetime.date(2026, 6, 5)
-    >>> earliest_collection(dt.date(2026, 5, 5), notified_on=dt.date(2026, 5, 4))
-    datetime.date(2026, 5, 18)
-    """
-    return max(due_date, notified_on + dt.timedelta(days=days))
 
 
 def collection_dates(svc: Services, month: Month) -> list[dt.date]:

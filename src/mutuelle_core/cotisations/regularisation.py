@@ -59,6 +59,7 @@ from mutuelle_core.cotisations.records import (
     Row,
 )
 from mutuelle_core.cotisations.rules import CollectionChannel, Payer
+from mutuelle_core.cotisations.schedule import earliest_collection
 from mutuelle_core.errors import DomainError
 from mutuelle_core.ports import UnitOfWork
 from mutuelle_core.services import Services
@@ -184,9 +185,11 @@ def credit_note_id(run_id: str, number: int) -> str:
     return f"AVOIR-{run_id}-{number}"
 
 
-def _due_date(pricing: ContractPricing, month: Month) -> dt.date:
+def _due_date(pricing: ContractPricing, month: Month, today: dt.date) -> dt.date:
+    """The date of a due of ``month`` raised ``today``: the contract's debit day, 14 days after today
+    at the earliest (the payer is told of the new amount today)."""
     day = min(pricing.rules.debit_day, month.days_in_month)
-    return dt.date(month.year, month.month, day)
+    return earliest_collection(dt.date(month.year, month.month, day), today)
 
 
 class _Page:
@@ -213,6 +216,7 @@ def _regularise_one(
     month: Month,
     run_id: str,
     page: _Page,
+    today: dt.date,
 ) -> None:
     aff_id = member.affiliation_id
     billed: dict[str, list[Row]] = {}
@@ -258,7 +262,7 @@ def _regularise_one(
                 "run_id": run_id,
                 "contract_number": number,
                 "payer_id": member.member_id,
-                "due_date": _due_date(pricing, month),
+                "due_date": _due_date(pricing, month, today),
                 "amount_cents": member_net,
             }
         )
@@ -268,7 +272,7 @@ def _regularise_one(
         page.credits[payer] = page.credits.get(payer, 0) - member_net
     if employer_net > 0:
         page.employer[number] = page.employer.get(number, 0) + employer_net
-        page.due_dates[number] = _due_date(pricing, month)
+        page.due_dates[number] = _due_date(pricing, month, today)
         page.added += employer_net
     elif employer_net < 0:
         payer = PayerKey(Payer.EMPLOYER, number)
@@ -326,8 +330,12 @@ def regularise(
     its cover touches, and every month up to ``month`` that has lines for it (a month whose billing
     run was interrupted included: the affiliations it has billed are compared, the others are left
     to the resumed run), is priced again and compared with what was billed and regularised. Per affiliation and run, a positive net of what the member pays directly is
-    added to the member's due of ``month`` (created at the contract's debit day), a positive net of
-    what the employer pays to the contract's employer due of ``month``; a negative net is a credit
+    added to the member's due of ``month``, a positive net of what the employer pays to the
+    contract's employer due of ``month``: a due so raised falls due on the contract's debit day, or
+    14 days after the run when that is later (created at that date, or moved to it: the payer is
+    told of the new amount the day of the run, a direct debit must be pre-notified 14 days before
+    it is collected, and nobody is chased for an amount called less than 14 days before); a
+    negative net is a credit
     note (:attr:`~mutuelle_core.cotisations.rules.CollectionChannel.CREDIT_NOTE`) on the payer's
     account, one per payer and page, which pays its oldest open dues or stays as credit. No due is
     ever lowered.
@@ -377,7 +385,7 @@ def regularise(
                         if uow.cotisations.lines_for(member.affiliation_id):
                             raise BILLING_TARIFF_MISSING("contract_number", contract=number)
                         continue  # never billed: nothing to regularise
-                    _regularise_one(uow, member, pricing, months, month, run.run_id, page)
+                    _regularise_one(uow, member, pricing, months, month, run.run_id, page, today)
                 except DomainError as error:
                     page.unpriced += 1
                     if len(errors) < MAX_REPORTED_ERRORS:

@@ -68,6 +68,7 @@ __all__ = [
     "build_schedule",
     "check_prenotification",
     "collector",
+    "earliest_collection",
     "monthly_totals",
     "prenotification_deadline",
     "spread_evenly",
@@ -75,6 +76,23 @@ __all__ = [
 
 PRENOTIFICATION_DAYS = 14
 """SEPA Core: the debtor is pre-notified 14 calendar days before collection unless agreed otherwise."""
+
+
+def earliest_collection(due_date: dt.date, notified_on: dt.date, days: int = PRENOTIFICATION_DAYS) -> dt.date:
+    """The first day a due told to its payer on ``notified_on`` may be collected, or chased: its due
+    date at the earliest, ``days`` (14) days after the payer was told at the latest.
+
+    The billing run and the regularisation set their dues' dates with it (see
+    :mod:`~mutuelle_core.cotisations.billing`): a direct debit is pre-notified 14 days before it is
+    collected, and no payer is chased for an amount called less than 14 days before.
+
+    >>> earliest_collection(dt.date(2026, 6, 5), notified_on=dt.date(2026, 5, 4))
+    datetime.date(2026, 6, 5)
+    >>> earliest_collection(dt.date(2026, 5, 5), notified_on=dt.date(2026, 5, 4))
+    datetime.date(2026, 5, 18)
+    """
+    return max(due_date, notified_on + dt.timedelta(days=days))
+
 
 SCHEDULE_INVALID = error_code("schedule.invalid", "Échéancier invalide : {setting}.")
 SCHEDULE_NEGATIVE = error_code(
