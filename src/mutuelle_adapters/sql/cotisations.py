@@ -626,18 +626,20 @@ class SqlCotisations(_Repo):
 
     def update_run(self, run: BillingRun) -> BillingRun:
         """See :class:`mutuelle_core.ports.CotisationRepository`."""
-        c = t.billing_runs.c
         stored = attrs.evolve(run, version=run.version + 1)
-        values = _run_row(stored)
-        del values["run_id"]
+        self._update_versioned(t.billing_runs, _run_row(stored), run.version, f"facturation {run.run_id}")
+        return stored
+
+    def _update_versioned(self, table: Table, values: dict[str, Any], version: int, what: str) -> None:
+        """Replace the run row ``values["run_id"]`` stored at ``version`` by ``values`` (optimistic
+        concurrency: ``concurrency_conflict`` when another unit of work changed it first)."""
+        c = table.c
+        run_id = values.pop("run_id")
         done = self.conn.execute(
-            update(t.billing_runs)
-            .where(and_(c.run_id == run.run_id, c.version == run.version))
-            .values(values)
+            update(table).where(and_(c.run_id == run_id, c.version == version)).values(values)
         )
         if done.rowcount != 1:
-            raise CONCURRENCY_CONFLICT(None, what=f"facturation {run.run_id}")
-        return stored
+            raise CONCURRENCY_CONFLICT(None, what=what)
 
     def billed_months(self, up_to: str) -> Sequence[str]:
         """See :class:`mutuelle_core.ports.CotisationRepository`."""
@@ -707,15 +709,11 @@ class SqlCotisations(_Repo):
 
     def update_regularisation_run(self, run: RegularisationRun) -> RegularisationRun:
         """See :class:`mutuelle_core.ports.CotisationRepository`."""
-        c = t.regularisation_runs.c
         stored = attrs.evolve(run, version=run.version + 1)
-        values = _regularisation_run_row(stored)
-        del values["run_id"]
-        done = self.conn.execute(
-            update(t.regularisation_runs)
-            .where(and_(c.run_id == run.run_id, c.version == run.version))
-            .values(values)
+        self._update_versioned(
+            t.regularisation_runs,
+            _regularisation_run_row(stored),
+            run.version,
+            f"régularisation {run.run_id}",
         )
-        if done.rowcount != 1:
-            raise CONCURRENCY_CONFLICT(None, what=f"régularisation {run.run_id}")
         return stored
