@@ -7,9 +7,10 @@
 
 Set-up (not timed): a migrated scratch database with the PSC contract (seed 002's tariff) and
 ``size`` affiliated agents (one through the use cases, with a spouse and twins, and its copies under
-new ids stored by ``add_many``), May 2026 billed by ``bill`` (dues on 5 May), the employer's due paid
-by ``receive_payment``, and every member's due paid but a share ``--unpaid`` of them (payments and
-imputations written as rows, as a payment import would leave them).
+new ids stored by ``add_many``), May 2026 billed by ``bill`` on 4 May (dues on 18 May, 14 days after
+the billing day), the employer's due paid by ``receive_payment``, and every member's due paid but a
+share ``--unpaid`` of them (payments, imputations and what is paid of each due written as rows, as a
+payment import would leave them).
 
 Timed, each with the production SQL unit of work, in order:
 
@@ -42,7 +43,7 @@ import uuid
 from pathlib import Path
 
 import attrs
-from sqlalchemy import insert, select, text
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -180,6 +181,17 @@ def _pay_members(url: str, unpaid: float) -> int:
                     }
                     for d in chunk
                 ],
+            )
+            # as the accounts adapter keeps it with the imputations: what is paid of each due
+            conn.execute(
+                update(tables.schedule_lines)
+                .where(
+                    s.affiliation_id == bindparam("w_aff"),
+                    s.month == str(MONTH),
+                    s.payer == Payer.MEMBER.value,
+                )
+                .values(paid_cents=bindparam("w_paid")),
+                [{"w_aff": d.affiliation_id, "w_paid": d.amount_cents} for d in chunk],
             )
     engine.dispose()
     return len(dues) - len(paid)

@@ -111,6 +111,49 @@ def _imputation_rows(key: PayerKey, ledger: Ledger) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
+def _paid_by_due(ledger: Ledger) -> dict[str, int]:
+    paid: dict[str, int] = {}
+    for imputation in ledger.imputations:
+        paid[imputation.due_id] = paid.get(imputation.due_id, 0) + imputation.amount.to_cents()
+    return paid
+
+
+def _paid_changes(key: PayerKey, before: Ledger, after: Ledger) -> list[dict[str, Any]]:
+    """The dues whose paid amount the change of ledger moves, with the new amount (``w_*`` keys)."""
+    old, new = _paid_by_due(before), _paid_by_due(after)
+    out = []
+    for due_id in sorted(old.keys() | new.keys()):
+        cents = new.get(due_id, 0)
+        if cents != old.get(due_id, 0):
+            month, affiliation_id = _split_due(key, due_id)
+            out.append({"w_id": key.payer_id, "w_month": month, "w_aff": affiliation_id, "paid": cents})
+    return out
+
+
+def _store_paid(conn: Connection, payer: Payer, changes: list[dict[str, Any]]) -> None:
+    """Write the dues' ``paid_cents`` (what their imputations pay of them, kept with the imputations)."""
+    if payer is Payer.EMPLOYER:
+        e = t.employer_dues.c
+        statement = (
+            update(t.employer_dues)
+            .where(e.contract_number == bindparam("w_id"), e.month == bindparam("w_month"))
+            .values(paid_cents=bindparam("paid"))
+        )
+    else:
+        s = t.schedule_lines.c
+        statement = (
+            update(t.schedule_lines)
+            .where(
+                s.affiliation_id == bindparam("w_aff"),
+                s.month == bindparam("w_month"),
+                s.payer == payer.value,
+                s.payer_id == bindparam("w_id"),
+            )
+            .values(paid_cents=bindparam("paid"))
+        )
+    conn.execute(statement, changes)
+
+
 class SqlMandates(_Repo):
     """SEPA mandates in SQL."""
 
@@ -332,8 +375,10 @@ class SqlAccounts(_Repo):
                 new_payments: list[dict[str, Any]] = []
                 rejected: list[dict[str, Any]] = []
                 imputation_rows: list[dict[str, Any]] = []
+                paid_changes: list[dict[str, Any]] = []
                 for stored, ledger in mine:
                     key = stored.key
+                    paid_changes.extend(_paid_changes(key, stored.ledger, ledger))
                     known_ids = {pay.payment_id for pay in stored.ledger.payments}
                     rejected_before = {r.payment_id for r in stored.ledger.rejections}
                     new_payments.extend(
@@ -382,6 +427,8 @@ class SqlAccounts(_Repo):
                 )
                 if imputation_rows:
                     conn.execute(insert(t.imputations), imputation_rows)
+                if paid_changes:
+                    _store_paid(conn, payer_kind, paid_changes)
 
     def payer_of(self, payment_id: str) -> PayerKey | None:
         """See :class:`mutuelle_core.ports.AccountRepository`."""
@@ -393,14 +440,16 @@ class SqlAccounts(_Repo):
         self,
         due_on_or_before: dt.date,
         extra: Any = None,
-        members: tuple[str, str] | None = None,
         *,
         employers: bool = False,
     ) -> Any:
-        """Dues falling by that day (members' schedule lines, filtered by ``extra``; with
-        ``employers``, the employers' dues too) left-joined to what was imputed to each."""
-        s, e, i = t.schedule_lines.c, t.employer_dues.c, t.imputations.c
-        condition = s.due_date <= due_on_or_before
+        """Dues falling by that day and not paid in full (members' schedule lines, filtered by
+        ``extra``; with ``employers``, the employers' dues too), with what is left to pay: each due's
+        ``paid_cents`` is what its imputations pay of it, and the open members' dues are read through
+        the partial index ``ix_schedule_lines_open_due``."""
+        s, e = t.schedule_lines.c, t.employer_dues.c
+        # the very predicate of the partial index, for the planner to use it
+        condition = and_(s.due_date <= due_on_or_before, s.amount_cents > s.paid_cents)
         if extra is not None:
             condition = and_(condition, extra)
         member_dues = select(  # one schedule line is one due (unique per affiliation, month, payer)
@@ -410,51 +459,26 @@ class SqlAccounts(_Repo):
             s.affiliation_id.label("affiliation_id"),
             s.contract_number.label("contract_number"),
             s.due_date.label("due_date"),
-            s.amount_cents.label("amount"),
+            (s.amount_cents - s.paid_cents).label("outstanding"),
         ).where(condition)
-        if employers:
-            employer_dues = select(
-                literal(Payer.EMPLOYER.value).label("payer"),
-                e.contract_number.label("payer_id"),
-                e.month.label("month"),
-                literal("").label("affiliation_id"),
-                e.contract_number.label("contract_number"),
-                e.due_date.label("due_date"),
-                e.amount_cents.label("amount"),
-            ).where(e.due_date <= due_on_or_before)
-            dues = union_all(member_dues, employer_dues).subquery("dues")
-        else:
-            dues = member_dues.subquery("dues")
-        paid_query = select(
-            i.payer, i.payer_id, i.month, i.affiliation_id, func.sum(i.amount_cents).label("paid")
-        )
-        if members is not None:  # a page of members: sum only their imputations
-            paid_query = paid_query.where(
-                i.payer == Payer.MEMBER.value, i.payer_id >= members[0], i.payer_id <= members[1]
-            )
-        paid = paid_query.group_by(i.payer, i.payer_id, i.month, i.affiliation_id).subquery("paid")
-        d, q = dues.c, paid.c
-        outstanding = (d.amount - func.coalesce(q.paid, 0)).label("outstanding")
-        joined = dues.outerjoin(
-            paid,
-            and_(
-                q.payer == d.payer,
-                q.payer_id == d.payer_id,
-                q.month == d.month,
-                q.affiliation_id == d.affiliation_id,
-            ),
-        )
-        return d, outstanding, joined
+        if not employers:
+            return member_dues.subquery("dues")
+        employer_dues = select(
+            literal(Payer.EMPLOYER.value).label("payer"),
+            e.contract_number.label("payer_id"),
+            e.month.label("month"),
+            literal("").label("affiliation_id"),
+            e.contract_number.label("contract_number"),
+            e.due_date.label("due_date"),
+            (e.amount_cents - e.paid_cents).label("outstanding"),
+        ).where(e.due_date <= due_on_or_before, e.amount_cents > e.paid_cents)
+        return union_all(member_dues, employer_dues).subquery("dues")
 
     def in_arrears(self, due_on_or_before: dt.date) -> Sequence[PayerKey]:
         """See :class:`mutuelle_core.ports.AccountRepository`."""
-        d, outstanding, joined = self._open_dues(due_on_or_before, employers=True)
+        d = self._open_dues(due_on_or_before, employers=True).c
         rows = self.conn.execute(
-            select(d.payer, d.payer_id)
-            .select_from(joined)
-            .where(outstanding > 0)
-            .group_by(d.payer, d.payer_id)
-            .order_by(d.payer, d.payer_id)
+            select(d.payer, d.payer_id).group_by(d.payer, d.payer_id).order_by(d.payer, d.payer_id)
         )
         return [PayerKey(Payer(r[0]), r[1]) for r in rows]
 
@@ -481,14 +505,11 @@ class SqlAccounts(_Repo):
             if not page:
                 return []
             condition = and_(member, s.payer_id >= page[0], s.payer_id <= page[-1])
-            d, outstanding, joined = self._open_dues(due_on_or_before, condition, (page[0], page[-1]))
-        else:
-            d, outstanding, joined = self._open_dues(due_on_or_before, condition)
+        d = self._open_dues(due_on_or_before, condition).c
         rows = self.conn.execute(
-            select(d.affiliation_id, d.contract_number, d.payer_id, d.month, d.due_date, outstanding)
-            .select_from(joined)
-            .where(outstanding > 0)
-            .order_by(d.payer_id, d.due_date, d.affiliation_id)
+            select(
+                d.affiliation_id, d.contract_number, d.payer_id, d.month, d.due_date, d.outstanding
+            ).order_by(d.payer_id, d.due_date, d.affiliation_id)
         )
         return [
             UncollectedDue(

@@ -528,6 +528,12 @@ def _run(row: Any) -> BillingRun:
     )
 
 
+def _without_paid(table: Table) -> list[Any]:
+    """A due table's columns but ``paid_cents``, the accounts adapter's own bookkeeping (what is paid
+    of a due is read from the payer's ledger)."""
+    return [c for c in table.c if c.name != "paid_cents"]
+
+
 class SqlCotisations(_Repo):
     """Cotisation lines, schedule lines and billing runs in SQL."""
 
@@ -579,7 +585,7 @@ class SqlCotisations(_Repo):
     def employer_dues(self, contract_number: str, month: str | None = None) -> Sequence[Row]:
         """See :class:`mutuelle_core.ports.CotisationRepository`."""
         c = t.employer_dues.c
-        query = select(t.employer_dues).where(c.contract_number == contract_number)
+        query = select(*_without_paid(t.employer_dues)).where(c.contract_number == contract_number)
         if month is not None:
             query = query.where(c.month == month)
         return [dict(r) for r in self.conn.execute(query.order_by(c.month)).mappings()]
@@ -596,7 +602,7 @@ class SqlCotisations(_Repo):
     def schedule_for(self, affiliation_id: str, month: str | None = None) -> Sequence[Row]:
         """See :class:`mutuelle_core.ports.CotisationRepository`."""
         c = t.schedule_lines.c
-        query = select(t.schedule_lines).where(c.affiliation_id == affiliation_id)
+        query = select(*_without_paid(t.schedule_lines)).where(c.affiliation_id == affiliation_id)
         if month is not None:
             query = query.where(c.month == month)
         return [dict(r) for r in self.conn.execute(query.order_by(c.month, c.payer)).mappings()]

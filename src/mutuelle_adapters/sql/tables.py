@@ -370,8 +370,18 @@ schedule_lines = Table(
     Column("payer_id", String(64), nullable=False),
     Column("due_date", Date, nullable=False),
     Column("amount_cents", BigInteger, nullable=False),
+    # what the payer's imputations pay of it: kept by the accounts adapter with the imputations
+    Column("paid_cents", BigInteger, nullable=False, server_default=text("0")),
     PrimaryKeyConstraint("affiliation_id", "month", "payer"),
-    Index("ix_schedule_lines_due_payer", "due_date", "payer"),
+    # the dues not paid in full, by due date: the dunning job's arrears read these only, not the
+    # whole history (a paid due leaves the index)
+    Index(
+        "ix_schedule_lines_open_due",
+        "due_date",
+        "payer",
+        sqlite_where=text("amount_cents > paid_cents"),
+        postgresql_where=text("amount_cents > paid_cents"),
+    ),
 )
 
 # A member's dues are its schedule lines: this index serves the ledger of one payer.
@@ -386,6 +396,7 @@ employer_dues = Table(
     Column("due_date", Date, nullable=False),
     Column("amount_cents", BigInteger, nullable=False),
     Column("run_id", String(64), nullable=False),
+    Column("paid_cents", BigInteger, nullable=False, server_default=text("0")),
     PrimaryKeyConstraint("contract_number", "month"),
     Index("ix_employer_dues_due_date", "due_date"),
 )
