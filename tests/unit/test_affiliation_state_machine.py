@@ -119,6 +119,9 @@ EMPLOYMENT_START = dt.date(2024, 9, 1)
 VALIDITY_MONTHS = 1
 REMIND_AFTER_DAYS = 8
 EVIN_MONTHS = MAINTIEN_MONTHS = 6
+MAINTIEN_PAYER = dep.MaintienPayer(
+    name="Claudia Dupond", account=BankAccount.parse("FR7630004000031234567890143", holder="Claudia Dupond")
+)
 PSC_MOTIVES = frozenset(
     {"psc_css", "psc_individual_contract", "psc_contract_agent_cdd", "psc_other_collective"}
 )
@@ -1314,8 +1317,8 @@ def machine_for(make_adapters: AdapterFactory) -> type[RuleBasedStateMachine]:
                 lambda f: f.allows(A.JOIN_MAINTIEN) and f.motive is not None and f.motive.opens_maintien,
             )
 
-            def call() -> Affiliation:
-                return dep.request_maintien(self.svc, aff_id)
+            def call() -> Affiliation:  # the people kept pay for it: their own mandate
+                return dep.request_maintien(self.svc, aff_id, payer=MAINTIEN_PAYER)
 
             nobody = frozenset({"maintien.nobody_covered"})
             if f.motive is None or not f.motive.opens_maintien:

@@ -10,10 +10,16 @@ import pytest
 from mutuelle_core.affiliation import management as mg
 from mutuelle_core.affiliation.journey import BeneficiaryForm
 from mutuelle_core.affiliation.transitions import AffiliationStatus as S
+from mutuelle_core.cotisations.billing import set_tariff
+from mutuelle_core.cotisations.mandates import MandateStatus
+from mutuelle_core.cotisations.records import ContractTariff
+from mutuelle_core.cotisations.rules import CollectionChannel, CotisationRules
+from mutuelle_core.cotisations.tariff import TariffGrid
 from mutuelle_core.departures import use_cases as dep
 from mutuelle_core.departures.departure import PortabilityEndReason
 from mutuelle_core.errors import DomainError
 from mutuelle_core.families import use_cases as fam
+from mutuelle_core.values.bank import BankAccount
 from mutuelle_core.values.dates import DateRange
 from tests.affiliation_fixtures import (
     BANK,
@@ -25,8 +31,11 @@ from tests.affiliation_fixtures import (
     spouse_form,
 )
 from tests.conftest import Backend
+from tests.unit.cotisations.seed002 import psc_lines
+from tests.unit.test_billing import evin_lines
 
 D = dt.date
+OTHER_IBAN = "FR7630004000031234567890143"
 
 
 def codes(err: DomainError) -> set[str]:
@@ -138,7 +147,24 @@ def test_death_offers_maintien_to_the_beneficiaries_for_twelve_months(backend: B
     with pytest.raises(DomainError) as exc:
         dep.request_maintien(svc, aff_id, requested_on=D(2027, 2, 21))
     assert codes(exc.value) == {"maintien.request_too_late"}
-    maintien = dep.request_maintien(svc, aff_id, requested_on=D(2026, 9, 1))
+    with backend.uow() as uow:
+        deceased = uow.mandates.active_for([aff_id])[aff_id].mandate
+    with pytest.raises(DomainError) as exc:  # debited: not from the deceased's account
+        dep.request_maintien(svc, aff_id, requested_on=D(2026, 9, 1))
+    assert codes(exc.value) == {"maintien.payer_required"} and exc.value.field == "payer"
+    with backend.uow() as uow:
+        assert uow.affiliations.get(aff_id).status is S.RADIATED  # nothing changed
+        assert uow.mandates.active_for([aff_id])[aff_id].mandate == deceased
+    payer = dep.MaintienPayer(
+        name="Claudia Dupond", account=BankAccount.parse(OTHER_IBAN, holder="Claudia Dupond")
+    )
+    maintien = dep.request_maintien(svc, aff_id, requested_on=D(2026, 9, 1), payer=payer)
+    with backend.uow() as uow:
+        mandate = uow.mandates.active_for([aff_id])[aff_id].mandate
+        revoked = uow.mandates.find(str(deceased.rum))
+    assert mandate.rum != deceased.rum and mandate.debtor_name == "Claudia Dupond"
+    assert mandate.account.iban == BankAccount.parse(OTHER_IBAN).iban
+    assert revoked is not None and revoked.mandate.status is MandateStatus.REVOKED
     assert maintien.status is S.MAINTIEN
     assert maintien.group_code == "M1"
     assert maintien.continuation is not None
@@ -194,3 +220,21 @@ def test_beneficiary_radiation_by_employer_and_age_limit_job(backend: Backend) -
     with pytest.raises(DomainError) as exc:
         fam.add_beneficiary(svc, aff_id, fam.NewBeneficiary(form=too_old, start=D(2026, 6, 1)))
     assert codes(exc.value) == {"beneficiary.child_over_age_limit"}
+
+
+def test_a_maintien_that_costs_the_payer_nothing_needs_no_payer_and_ends_the_deceaseds_mandate(
+    backend: Backend,
+) -> None:
+    svc = backend.services()
+    actor, aff_id = affiliated(backend)
+    rules = attrs.evolve(
+        CotisationRules.psc(evin_reference_group="A1"), member_channel=CollectionChannel.CHEQUE
+    )
+    set_tariff(svc, ContractTariff(TariffGrid("MENJ2026", [*psc_lines(), *evin_lines()]), rules))
+    dep.radiate_employee(
+        svc, actor, aff_id, last_day=D(2026, 8, 20), motive="066", employment_start=D(2026, 5, 4)
+    )
+    maintien = dep.request_maintien(svc, aff_id, requested_on=D(2026, 9, 1))  # paid by cheque: no mandate
+    assert maintien.status is S.MAINTIEN
+    with backend.uow() as uow:
+        assert uow.mandates.active_for([aff_id]) == {}  # the deceased's account is debited no more

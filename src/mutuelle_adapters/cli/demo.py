@@ -21,13 +21,15 @@ It grows with each capability. Today it:
     the same portability dates;
 13. Françoise declares a child from the member space: the child's cotisation is debited from her account
     and she has no mandate (forced to the base), so the request is refused until she gives her IBAN and
-    signs the SEPA mandate with it; then she dies (motive 066): her child's family asks for maintien, 12
-    months from the death;
+    signs the SEPA mandate with it; then she dies (motive 066): her child's father asks for maintien, 12
+    months from the death, and signs a new mandate to pay it (hers is revoked: a deceased debtor's account
+    is not debited);
 14. on REDWATER's provident contract, a member signs a particular designation 50/30/20 after a second
     authentication by e-mailed code, and a 100 000 € death capital is allocated to the cent;
 15. runs June 2026's billing cycle for MENJ2026 with seed 002's grid, as ``mutuelle bill`` does: bills,
     issues the employer's cotisation call, collects the members' share in a pain.008 file validated
-    against the XSD (the 14-day pre-notification sets its date; run twice, it adds nothing; Françoise's child is in it, under the mandate she signed), runs the dunning job 10 days after
+    against the XSD (the 14-day pre-notification sets its date; run twice, it adds nothing; Françoise's child is in it, under the affiliation's active mandate: her child's
+    father's, since the demo declares her death before June is billed), runs the dunning job 10 days after
     the due date (a mise en demeure to the employer only, shown as the employer space's pré-contentieux
     status) and imports the employer's transfer, which settles it;
 16. relays the outbox to ``.eml`` files and lists them.
@@ -88,7 +90,7 @@ from mutuelle_core.cotisations.dunning_run import run_dunning
 from mutuelle_core.cotisations.records import ContractTariff
 from mutuelle_core.cotisations.rules import CotisationRules, Payer
 from mutuelle_core.cotisations.seed002 import seed_002_grid
-from mutuelle_core.departures.use_cases import radiate_employee, request_maintien
+from mutuelle_core.departures.use_cases import MaintienPayer, radiate_employee, request_maintien
 from mutuelle_core.designation import Child, DesignationStatus, FamilyAtDeath, ParticularClause, Spouse
 from mutuelle_core.designation import use_cases as uc
 from mutuelle_core.errors import DomainError
@@ -223,7 +225,7 @@ EXPECTED_MESSAGES = 22
 welcome) + 4 for Anaïs (request and decision, to her and to the dispense address) + 2 base enrolments
 + Benoît's radiation notice with his portability dates + the maintien offer after Françoise's death
 + 3 on the provident contract (welcome, one-time code, designation signed) + 1 mise en demeure, to the
-employer (Françoise signed a mandate when she added her child: the child is collected by SEPA)."""
+employer (Françoise's child is collected by SEPA, under the affiliation's mandate)."""
 PROVIDENT_CONTRACT = "P1000304"
 
 EXPECTED_REJECTIONS = {
@@ -302,6 +304,8 @@ CDD_START, CDD_LAST_DAY = dt.date(2026, 2, 2), dt.date(2026, 6, 30)
 DEATH_DAY = dt.date(2026, 7, 14)
 FRANCOISE_ACCOUNT = BankAccount.parse("FR14 2004 1010 0505 0001 3M02 606", holder="Françoise Lœuillet")
 """The account Françoise gives when she adds her child (her base is paid through payroll, the child is not)."""
+GUARDIAN = "Marc Lœuillet"
+"""Françoise's child's father, who pays the child's maintien after her death."""
 FRANCOISE_CHILD = BeneficiaryForm(
     kind="child",
     civility="M",
@@ -544,7 +548,11 @@ def _departures_demo(
     )
     console.print(f"Décès le {DEATH_DAY:%d/%m/%Y} déclaré par l'employeur (motif 066) : {dead.status.label}.")
     asked_on = dt.date(2026, 9, 1)
-    kept = request_maintien(svc, ids[FRANCOISE], requested_on=asked_on)
+    # the child's maintien is debited: not from the deceased's account, from the father's (new mandate)
+    guardian = MaintienPayer(
+        name=GUARDIAN, account=BankAccount.parse("FR76 3000 4000 0312 3456 7890 143", holder=GUARDIAN)
+    )
+    kept = request_maintien(svc, ids[FRANCOISE], requested_on=asked_on, payer=guardian)
     continuation = kept.continuation
     period = None if continuation is None else continuation.period
     if period is not None and period.end is not None:
@@ -555,13 +563,22 @@ def _departures_demo(
     for b in kept.covered:
         end = "-" if b.period.end is None else f"{b.period.end:%d/%m/%Y}"
         console.print(f"  {b.details.name.display} : couvert(e) jusqu'au {end}")
+    with svc.uow() as uow:
+        payer_mandate = uow.mandates.active_for([ids[FRANCOISE]]).get(ids[FRANCOISE])
+    console.print(
+        f"Le maintien est prélevé sur le compte de {GUARDIAN}, qui signe un nouveau mandat "
+        f"({'-' if payer_mandate is None else payer_mandate.mandate.rum}) ; celui de Françoise est révoqué."
+    )
     checks.append(
         (
-            "Françoise : maintien de son enfant 12 mois après le décès (15/07/2026 au 14/07/2027, groupe M1)",
+            "Françoise : maintien de son enfant 12 mois après le décès (15/07/2026 au 14/07/2027, groupe M1), "
+            "prélevé sous le mandat du père, non plus sur le compte de la défunte",
             kept.status is AffiliationStatus.MAINTIEN
             and kept.group_code == "M1"
             and period == DateRange(dt.date(2026, 7, 15), dt.date(2027, 7, 14))
-            and [b.beneficiary_id for b in kept.covered] == [child.beneficiary_id],
+            and [b.beneficiary_id for b in kept.covered] == [child.beneficiary_id]
+            and payer_mandate is not None
+            and payer_mandate.mandate.debtor_name == GUARDIAN,
         )
     )
     return checks
@@ -793,7 +810,8 @@ def _billing_demo(app: App, clock: FixedClock, workdir: Path, console: Console) 
     status = "aucun" if statement.dunning_status is None else statement.dunning_status.label
     console.print(
         f"{clock.today():%d/%m/%Y} : {dunning.notices} mise(s) en demeure, à l'employeur qui n'a pas réglé ; "
-        "l'enfant de Françoise, à sa charge, a été prélevé sous le mandat signé à son ajout. "
+        "l'enfant de Françoise a été prélevé sous le mandat actif de l'adhésion (celui de son père, depuis la "
+        "demande de maintien). "
         f"Espace employeur, situation de pré-contentieux : {status} le {since} ; solde {statement.balance.format()}."
     )
     with svc.uow() as uow:

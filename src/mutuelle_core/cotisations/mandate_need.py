@@ -75,6 +75,7 @@ __all__ = [
     "grid_from_price_grid",
     "listed_price",
     "member_pricing",
+    "monthly_debit",
     "new_debit",
 ]
 
@@ -189,6 +190,47 @@ def new_debit(
             continue
         added = max(_debited(with_person, person_id), _debited(with_person) - _debited(without))
         found = added if found is None else max(found, added)
+    return None if found is None else Money.cents(found)
+
+
+def monthly_debit(
+    pricing: ContractPricing,
+    member: BillableAffiliation,
+    first: Month,
+    *,
+    months: int = MANDATE_HORIZON_MONTHS,
+) -> Money | None:
+    """The most the member is debited in a month (direct debits of every line the member pays),
+    over ``months`` months from ``first``: what a maintien after a death costs its payer, say.
+    ``None`` when the engine could price none of the months.
+
+    >>> import datetime as dt
+    >>> from mutuelle_core.affiliation.transitions import AffiliationStatus
+    >>> from mutuelle_core.cotisations.engine import CoveredPerson
+    >>> from mutuelle_core.cotisations.seed002 import seed_002_grid
+    >>> from mutuelle_core.departures.departure import ContinuationKind
+    >>> from mutuelle_core.values.dates import DateRange
+    >>> kept = BillableAffiliation(affiliation_id="aff-1", contract_number="MENJ2026",
+    ...     status=AffiliationStatus.MAINTIEN, group_code="A1", member_id="M1", level=ProductLevel.BASE,
+    ...     effective_date=dt.date(2026, 1, 1), departure_last_day=dt.date(2026, 7, 14),
+    ...     beneficiaries=(CoveredPerson(person_id="c1", category=PersonCategory.CHILD,
+    ...         period=DateRange(dt.date(2026, 1, 1)), birth_date=dt.date(2016, 3, 14)),),
+    ...     continuation_kind=ContinuationKind.MAINTIEN,
+    ...     continuation_period=DateRange(dt.date(2026, 7, 15), dt.date(2027, 7, 14)))
+    >>> rules = CotisationRules.psc(evin_reference_group="A1")
+    >>> monthly_debit(ContractPricing(seed_002_grid(), rules), kept, Month(2026, 8))
+    Money('6.00')
+    """
+    if pricing.rules.member_channel is not _DEBIT:
+        return Money(0)
+    found: int | None = None
+    for shift in range(months):
+        month = first.shift(shift)
+        try:
+            debited = _debited(_lines(pricing, member, month))
+        except DomainError:
+            continue
+        found = debited if found is None else max(found, debited)
     return None if found is None else Money.cents(found)
 
 

@@ -23,6 +23,9 @@ from mutuelle_core.affiliation.notifications import recipient_of
 from mutuelle_core.affiliation.transitions import AffiliationStatus
 from mutuelle_core.contracts.access import EmployerScope, denied
 from mutuelle_core.contracts.contract import CollectiveContract, GroupCategory
+from mutuelle_core.cotisations.mandate_need import member_pricing, monthly_debit
+from mutuelle_core.cotisations.mandate_use_cases import sign_mandate
+from mutuelle_core.cotisations.records import BillableAffiliation
 from mutuelle_core.departures.departure import Departure, EvinIncome, PortabilityEndReason
 from mutuelle_core.departures.evin import evin_request_deadline
 from mutuelle_core.departures.maintien import maintien_request_deadline
@@ -31,10 +34,14 @@ from mutuelle_core.departures.portability import portability_months
 from mutuelle_core.errors import NOT_FOUND, error_code
 from mutuelle_core.ports import OutgoingMessage, UnitOfWork
 from mutuelle_core.services import Services
-from mutuelle_core.values.dates import add_months
+from mutuelle_core.values.bank import BankAccount
+from mutuelle_core.values.dates import Month, add_months
+from mutuelle_core.values.money import Money
 
 __all__ = [
+    "MAINTIEN_PAYER_REQUIRED",
     "DepartureJobReport",
+    "MaintienPayer",
     "end_continuation",
     "end_portability",
     "radiate_employee",
@@ -46,6 +53,12 @@ __all__ = [
 
 NO_GROUP = error_code(
     "departure.no_group", "Le contrat {contract} n'a pas de groupe d'assurés de catégorie {category}."
+)
+MAINTIEN_PAYER_REQUIRED = error_code(
+    "maintien.payer_required",
+    "Le maintien de la couverture est prélevé ({amount} € par mois au plus) et le compte de l'assuré décédé "
+    "ne peut plus l'être : indiquez la personne qui le paie, l'IBAN et le titulaire de son compte, pour "
+    "signer le mandat de prélèvement SEPA avec cette demande.",
 )
 LAST_DAY_BEFORE_START = error_code(
     "departure.last_day_before_cover",
@@ -267,15 +280,73 @@ def request_evin(svc: Services, affiliation_id: str, *, requested_on: dt.date | 
     return stored
 
 
+@attrs.frozen(kw_only=True)
+class MaintienPayer:
+    """Who pays a maintien debited by direct debit (the surviving spouse, a child's legal guardian...).
+
+    Attributes:
+        name: the payer's name: the debtor of the SEPA mandate, who signs it with the request.
+        account: the account debited (its holder, when given, is the mandate's debtor name).
+    """
+
+    name: str
+    account: BankAccount
+
+
+def _maintien_debit(uow: UnitOfWork, contract: CollectiveContract, kept: Affiliation) -> Money | None:
+    """The most a month of the maintien debits (over its first 12 months), as the contract prices it;
+    ``None`` when it cannot be priced (no tariff nor price grid, or a price missing)."""
+    pricing = member_pricing(contract, uow.tariffs.find(contract.number))
+    continuation = kept.continuation
+    if pricing is None or continuation is None:
+        return None
+    return monthly_debit(pricing, BillableAffiliation.of(kept), Month.of(continuation.period.start))
+
+
 def request_maintien(
-    svc: Services, affiliation_id: str, *, requested_on: dt.date | None = None
+    svc: Services,
+    affiliation_id: str,
+    *,
+    requested_on: dt.date | None = None,
+    payer: MaintienPayer | None = None,
 ) -> Affiliation:
-    """Continued cover of the deceased employee's beneficiaries, asked within 6 months of the death."""
+    """Continued cover of the deceased employee's beneficiaries, asked within 6 months of the death.
+
+    The deceased's SEPA mandate is not used for it (a deceased debtor's account is not debited: the
+    bank would reject with MD07): with ``payer``, a new mandate in the payer's name is signed with the
+    request, and replaces it; without, the deceased's mandate is revoked, and the request is refused
+    when the maintien is debited (``maintien.payer_required``, field ``payer``, the monthly amount in
+    the message, nothing changed).
+
+    Raises:
+        DomainError: the eligibility errors of :meth:`~mutuelle_core.affiliation.affiliation.Affiliation.join_maintien`;
+            ``maintien.payer_required``.
+    """
     day = requested_on or svc.clock.today()
     with svc.uow() as uow:
         aff, contract = _load(uow, affiliation_id)
         m_group = _group(contract, GroupCategory.MAINTIEN, _active_group(contract, aff))
-        stored = uow.affiliations.update(aff.join_maintien(day, m_group, svc.clock.now()))
+        kept = aff.join_maintien(day, m_group, svc.clock.now())
+        if payer is not None:
+            sign_mandate(  # revokes the deceased's mandate
+                svc,
+                uow,
+                affiliation_id=affiliation_id,
+                contract_number=contract.number,
+                account=payer.account,
+                debtor=payer.name,
+                signer=payer.name,
+            )
+        else:
+            debit = _maintien_debit(uow, contract, kept)
+            if debit is not None and debit.is_positive:
+                raise MAINTIEN_PAYER_REQUIRED("payer", amount=str(debit))
+            deceased = uow.mandates.active_for([affiliation_id]).get(affiliation_id)
+            if deceased is not None:
+                uow.mandates.update(
+                    attrs.evolve(deceased, mandate=deceased.mandate.revoke(svc.clock.today()))
+                )
+        stored = uow.affiliations.update(kept)
         uow.commit()
     return stored
 
