@@ -22,14 +22,14 @@ uses (pages read and priced in a forked child process, on SQLite and PostgreSQL;
 ``BILLING_PRICING=inline`` to price them in the billing process and compare): keyset pages of lean projections,
 the engine, rows, one bulk insert of lines and of schedule lines and the run's cursor per batch.
 
-Each (backend, size) runs in its own Python process: the peak memory is that process's
-``resource.getrusage(RUSAGE_SELF).ru_maxrss`` *after* set-up subtracted from the one at the end
-(the billing's own growth; set-up builds rows in 50k chunks), and the whole-process peak is shown too.
-The pages are priced in a forked child process: its own peak (``RUSAGE_CHILDREN``) is shown
-as well; it is forked from the billing process and shares its memory pages until it writes them, so
-the two peaks do not simply add up.
+Each (backend, size) is set up by one Python process, then billed by another: the billing process's
+peak memory is its own (``resource.getrusage(RUSAGE_SELF).ru_maxrss``: imports, engine, the run),
+with its growth during ``bill``; the pages are priced in a child process forked from it, whose own
+peak (``RUSAGE_CHILDREN``) is shown as well. The memory target is checked on their **sum**, an upper
+bound (the child shares the parent's pages until it writes them, and RSS counts shared pages twice).
 
-Targets: >= 20,000 members/s; µs per member at the largest size <= 1.3x the smallest; peak < 500 MB.
+Targets: >= 20,000 members/s; µs per member at the largest size <= 1.3x the smallest; peak < 500 MB
+(the billing process and its pricing process together).
 A machine reference is printed first (a fixed pure-Python loop, see :func:`machine_reference`) with
 the CPU time of the billing process in cores: compare figures only between runs with about the same
 reference. The load average is printed before and after: the figures only mean something on an idle machine
@@ -229,8 +229,8 @@ def set_up(url: str, size: int) -> None:
 
 
 def measure(url: str, size: int, batch: int, profile: bool = False) -> dict[str, Any]:
-    """Set up, then time ``bill`` (run inside the child process); ``profile`` prints a cProfile of it."""
-    set_up(url, size)
+    """Time ``bill`` on a database :func:`set_up` prepared (run inside the child process);
+    ``profile`` prints a cProfile of it."""
     engine = make_engine(url)
     factory = SqlUnitOfWorkFactory(engine, clock=SystemClock(), ids=UuidGenerator())
     svc = Services(
@@ -273,6 +273,11 @@ def measure(url: str, size: int, batch: int, profile: bool = False) -> dict[str,
     }
 
 
+def _peak(run: dict[str, Any]) -> float:
+    """The billing process's peak plus its pricing process's (an upper bound: shared pages twice)."""
+    return float(run["peak_mb"] + (run.get("child_peak_mb") or 0.0))
+
+
 def _scratch(backend: str, postgres: str | None) -> tuple[str, Any]:
     if backend == "sqlite":
         directory = tempfile.mkdtemp(prefix="billing-bench-")
@@ -300,6 +305,8 @@ def run_child(
     """One (backend, size) in its own process, so that its peak memory is its own."""
     url, scratch = _scratch(backend, postgres)
     try:
+        # set up in a process of its own: the billing process's peak memory is the billing's
+        subprocess.run([sys.executable, __file__, "--set-up", url, "--sizes", str(size)], check=True)
         cmd = [sys.executable, __file__, "--child", url, "--sizes", str(size), "--batch", str(batch)]
         done = subprocess.run(
             [*cmd, "--profile"] if profile else cmd, capture_output=True, text=True, check=False
@@ -326,8 +333,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per size; the fastest is kept")
     parser.add_argument("--profile", action="store_true", help="cProfile bill() (stderr)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--set-up", help=argparse.SUPPRESS)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.set_up:
+        set_up(args.set_up, sizes[0])
+        return
     if args.child:
         print(json.dumps(measure(args.child, sizes[0], args.batch, args.profile)))
         return
@@ -357,19 +368,16 @@ def main() -> None:
             print(
                 f"{backend:8s} {size:>9,d} members: {r['seconds']:7.2f} s  {r['members_per_s']:>9,.0f} members/s  "
                 f"{r['us_per_member']:6.1f} µs/member  {r['lines']:>10,d} lines  "
-                f"peak {max(x['peak_mb'] for x in runs):6.1f} MB (billing +{r['rss_growth_mb']:.1f} MB"
-                + (
-                    f", pricing process {r['child_peak_mb']:.0f} MB, pages shared with the run"
-                    if r.get("child_peak_mb")
-                    else ""
-                )
+                f"peak {max(_peak(x) for x in runs):6.1f} MB (billing process {r['peak_mb']:.0f} MB, "
+                f"+{r['rss_growth_mb']:.1f} MB during the run"
+                + (f"; pricing process {r['child_peak_mb']:.0f} MB" if r.get("child_peak_mb") else "")
                 + ")  "
                 f"CPU of this process {r['cpu_seconds'] / r['seconds']:.2f} cores{every}",
                 flush=True,
             )
         rate_ok = all(r["members_per_s"] >= TARGET_MEMBERS_PER_S for r in results)
         scaling = results[-1]["us_per_member"] / results[0]["us_per_member"]
-        peak_ok = all(r["peak_mb"] < TARGET_PEAK_MB for r in results)  # the best run's; all are printed
+        peak_ok = all(_peak(r) < TARGET_PEAK_MB for r in results)  # the best run's; the worst is printed
         print(
             f"{backend}: >= {TARGET_MEMBERS_PER_S:,} members/s {'met' if rate_ok else 'MISSED'}; "
             f"scaling {scaling:.2f}x (<= {TARGET_SCALING}x) {'met' if scaling <= TARGET_SCALING else 'MISSED'}; "
