@@ -7,11 +7,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from alembic import command
 from sqlalchemy import Engine, inspect, text
 
 from mutuelle_adapters.memory.fakes import FixedClock, PredictableTokens, SequentialIds
-from mutuelle_adapters.sql.database import alembic_config, make_engine, sqlite_url, upgrade
+from mutuelle_adapters.sql.database import downgrade, make_engine, sqlite_url, upgrade
 from mutuelle_adapters.sql.uow import SqlUnitOfWorkFactory
 from mutuelle_core.cotisations.account_records import PayerKey
 from mutuelle_core.cotisations.accounts import receive_payment
@@ -22,13 +21,6 @@ from mutuelle_core.values.money import Money
 from tests.conftest import START, Backend, scratch_postgres
 from tests.integration.test_dues_paid import EMPLOYER, mismatches
 from tests.unit.test_billing import affiliated
-
-
-def _downgrade(engine: Engine, revision: str) -> None:
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
 
 
 def _paid(engine: Engine) -> list[tuple[object, ...]]:
@@ -58,7 +50,7 @@ def _round_trip(engine: Engine) -> None:
     )
     before = _paid(engine)
     assert [p for *_, p in before if p] and mismatches(backend) == []
-    _downgrade(engine, "0009")
+    downgrade(engine, "0009")
     assert "paid_cents" not in {c["name"] for c in inspect(engine).get_columns("schedule_lines")}
     assert "paid_cents" not in {c["name"] for c in inspect(engine).get_columns("employer_dues")}
     assert "ix_schedule_lines_due_payer" in {i["name"] for i in inspect(engine).get_indexes("schedule_lines")}

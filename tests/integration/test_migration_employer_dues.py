@@ -6,10 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from alembic import command
 from sqlalchemy import Engine, text
 
-from mutuelle_adapters.sql.database import alembic_config, make_engine, sqlite_url, upgrade
+from mutuelle_adapters.sql.database import downgrade, make_engine, sqlite_url, upgrade
 from tests.conftest import scratch_postgres
 
 D = dt.date
@@ -55,13 +54,6 @@ def _insert(engine: Engine, table: str, rows: list[dict[str, object]]) -> None:
         )
 
 
-def _downgrade(engine: Engine, revision: str) -> None:
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
-
-
 def _round_trip(engine: Engine) -> None:
     upgrade(engine, "0007")
     _insert(
@@ -90,7 +82,7 @@ def _round_trip(engine: Engine) -> None:
         left = conn.execute(text("SELECT affiliation_id, payer, amount_cents FROM schedule_lines")).all()
     assert [tuple(r) for r in dues] == [("MENJ2026", "2026-05", 11702)]
     assert [tuple(r) for r in left] == [("a1", "member", 1000)]
-    _downgrade(engine, "0007")
+    downgrade(engine, "0007")
     with engine.connect() as conn:
         back = conn.execute(
             text("SELECT affiliation_id, payer, payer_id, amount_cents FROM schedule_lines ORDER BY 1, 2")

@@ -7,12 +7,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from alembic import command
 from sqlalchemy import Engine, inspect, text, update
 
 from mutuelle_adapters.memory.fakes import FixedClock, PredictableTokens, SequentialIds
 from mutuelle_adapters.sql import tables
-from mutuelle_adapters.sql.database import alembic_config, make_engine, sqlite_url, upgrade
+from mutuelle_adapters.sql.database import downgrade, make_engine, sqlite_url, upgrade
 from mutuelle_adapters.sql.uow import SqlUnitOfWorkFactory
 from mutuelle_core.cotisations.billing import bill
 from mutuelle_core.values.dates import Month
@@ -20,13 +19,6 @@ from tests.conftest import START, Backend, scratch_postgres
 from tests.unit.test_billing import affiliated
 
 LATER = dt.datetime(2026, 5, 20, 9, 0, tzinfo=dt.UTC)
-
-
-def _downgrade(engine: Engine, revision: str) -> None:
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
 
 
 def _counts(engine: Engine) -> tuple[int, int, int]:
@@ -46,7 +38,7 @@ def _round_trip(engine: Engine) -> None:
     bill(backend.services(), Month(2026, 5))
     before = _counts(engine)
     assert before[0] == 1 and before[1] > 0 and before[2] > 0
-    _downgrade(engine, "0008")
+    downgrade(engine, "0008")
     columns = {c["name"] for c in inspect(engine).get_columns("affiliations")}
     assert "changed_at" not in columns
     assert not {"regularisation_lines", "regularisation_runs"} & set(inspect(engine).get_table_names())

@@ -23,6 +23,7 @@ __all__ = [
     "SQLITE_CACHE_KIB",
     "alembic_config",
     "current_revision",
+    "downgrade",
     "head_revision",
     "make_engine",
     "sqlite_url",
@@ -86,6 +87,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema back to ``revision`` (each migration's ``downgrade`` moves its data back)."""
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
 
 
 def current_revision(engine: Engine) -> str | None:
